@@ -1,0 +1,72 @@
+# Two commands do everything: `make run` and `make test`. Each installs what is missing first.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+# The wasm-bindgen CLI must be exactly the version Cargo.lock pins.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
+BINARYEN_VERSION := 132.0.0
+CARGO_LEPTOS_VERSION := 0.3.10
+TOOLS := $(CURDIR)/target/tools
+WASM_OPT := $(TOOLS)/node_modules/.bin/wasm-opt
+OUTPUT_NAME := idempotency_lab
+SITE := target/site
+PKG := $(SITE)/pkg
+WASM_BUILD := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+E2E := server/tests/e2e
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export LEPTOS_SITE_ROOT := $(CURDIR)/$(SITE)
+
+.PHONY: run test bench watch tools browser site server e2e-deps clean-data fmt check
+
+## Serve the lab on http://localhost:3000 (SQLite file under data/).
+run: tools site server
+	./target/release/server
+
+## Every test: unit, API (real server, real SQLite file), browser (real Chromium).
+test: tools site browser e2e-deps
+	cargo test --release -p app -p server
+	cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
+
+## Edit-and-reload development with cargo-leptos (installs it the first time: ~12 minutes).
+watch: tools
+	command -v cargo-leptos >/dev/null || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	PATH="$(TOOLS)/node_modules/.bin:$$PATH" cargo leptos watch
+
+tools:
+	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+	[ -x $(WASM_OPT) ] && $(WASM_OPT) --version | grep -q "version $(basename $(BINARYEN_VERSION))" || \
+	  npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
+
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
+
+e2e-deps:
+	cd $(E2E) && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || \
+	  npm ci --no-audit --no-fund; }
+
+## The browser bundle: WASM (size-optimised), its JS glue, and the CSS.
+site:
+	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+	mkdir -p $(PKG)
+	wasm-bindgen --target web --no-typescript --out-dir $(PKG) --out-name $(OUTPUT_NAME) $(WASM_BUILD)
+	$(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+	  --enable-reference-types --enable-multivalue --enable-mutable-globals \
+	  -o $(PKG)/$(OUTPUT_NAME)_bg.wasm $(PKG)/$(OUTPUT_NAME)_bg.wasm
+	cp style/main.css $(PKG)/$(OUTPUT_NAME).css
+
+server:
+	cargo build --release -p server
+
+clean-data:
+	rm -rf data
+
+fmt:
+	cargo fmt --all
+
+check:
+	cargo check -p server --tests
+	cargo check -p frontend --target wasm32-unknown-unknown

@@ -1,0 +1,249 @@
+//! The HTTP API's types, defined once and used by the server and the browser alike.
+//!
+//! JSON is camelCase on the wire, as in the chapter's TypeScript clients.
+
+use serde::{Deserialize, Serialize};
+
+/// The header that names one operation across all its attempts.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Set to `true` on a response that is a stored answer sent again.
+pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+/// Lab control: hold the request this long after its claim, before the order commits.
+pub const LAB_DELAY_MS: &str = "X-Lab-Delay-Ms";
+/// The largest lab delay the server accepts.
+pub const MAX_LAB_DELAY_MS: u64 = 10_000;
+/// Server-issued keys start with this, so the server knows to check their signature.
+pub const ISSUED_KEY_PREFIX: &str = "srv_";
+
+/// Limits on an order body; the server enforces them and the UI shows them.
+pub const MAX_ITEMS: usize = 50;
+pub const MAX_QTY: u32 = 99;
+pub const MAX_USER_ID_LEN: usize = 64;
+pub const MAX_SKU_LEN: usize = 32;
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// `POST /orders` body.
+///
+/// Field order here is the canonical order of the request fingerprint, so two
+/// bodies that differ only in key order or whitespace are the same request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateOrderRequest {
+    pub user_id: String,
+    pub items: Vec<OrderItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderItem {
+    pub sku: String,
+    pub qty: u32,
+}
+
+/// A rule an order body broke, with the JSON path of the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl CreateOrderRequest {
+    /// Checks what the type system cannot. Returns the first broken rule.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let fail = |field: String, message: String| Err(FieldError { field, message });
+        let user = self.user_id.trim();
+        if user.is_empty() || self.user_id.chars().count() > MAX_USER_ID_LEN {
+            return fail(
+                "userId".into(),
+                format!("must be 1 to {MAX_USER_ID_LEN} characters, not blank"),
+            );
+        }
+        if self.items.is_empty() || self.items.len() > MAX_ITEMS {
+            return fail("items".into(), format!("must hold 1 to {MAX_ITEMS} items"));
+        }
+        for (i, item) in self.items.iter().enumerate() {
+            if item.sku.trim().is_empty() || item.sku.chars().count() > MAX_SKU_LEN {
+                return fail(
+                    format!("items[{i}].sku"),
+                    format!("must be 1 to {MAX_SKU_LEN} characters, not blank"),
+                );
+            }
+            if !(1..=MAX_QTY).contains(&item.qty) {
+                return fail(
+                    format!("items[{i}].qty"),
+                    format!("must be between 1 and {MAX_QTY}"),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An order as the server stores and returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: String,
+    pub user_id: String,
+    pub items: Vec<OrderItem>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub idempotency_key: String,
+}
+
+/// `POST /orders/prepare` answer: a key the server issued, and until when it may start an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreparedKey {
+    pub idempotency_key: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+}
+
+/// Where an idempotency record is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RecordStateView {
+    /// Claimed by a request that has not finished yet.
+    InFlight,
+    /// Finished: its response is stored and replayed.
+    Completed,
+    /// Past its TTL: the key is new again, and the purge will delete the row.
+    Expired,
+}
+
+/// One row of `GET /idempotency-records`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyRecordView {
+    pub key: String,
+    pub state: RecordStateView,
+    /// The first hex digits of the request fingerprint (SHA-256).
+    pub fingerprint_prefix: String,
+    /// The stored status, once completed.
+    pub stored_status: Option<u16>,
+    pub order_id: Option<String>,
+    pub replay_count: u64,
+    pub created_at: String,
+    /// When the record is forgotten and the key becomes new again.
+    pub expires_at: String,
+    /// While in flight: when another request may take the claim over.
+    pub locked_until: Option<String>,
+}
+
+/// `GET /health` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub status: String,
+    pub database: String,
+}
+
+/// An error answer: RFC 9457 problem details (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// A URI that names the kind of problem; `/problems/<slug>` on this server explains it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The JSON path of the offending field, when a body field is at fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Splits a header value into the key it carries: the IETF form (a quoted
+/// Structured Field string, with `\"` and `\\` escapes) or a bare value.
+/// `"k"` and `k` are the same key. The key must be 1–255 visible ASCII characters.
+pub fn parse_idempotency_key(raw: &str) -> Result<String, &'static str> {
+    let key = match raw.strip_prefix('"') {
+        Some(rest) => unquote_sf_string(rest)?,
+        None => raw.to_owned(),
+    };
+    if key.is_empty() {
+        return Err("the key is empty");
+    }
+    if key.len() > 255 {
+        return Err("the key is longer than 255 characters");
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(
+            "the key may hold only visible ASCII characters (no spaces or control characters)",
+        );
+    }
+    Ok(key)
+}
+
+/// Reads the rest of a Structured Field string after its opening quote (RFC 8941 §4.2.5).
+fn unquote_sf_string(rest: &str) -> Result<String, &'static str> {
+    let mut out = String::with_capacity(rest.len());
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped @ ('"' | '\\')) => out.push(escaped),
+                _ => return Err("a quoted key may escape only \" and \\"),
+            },
+            '"' => {
+                return if chars.next().is_none() {
+                    Ok(out)
+                } else {
+                    Err("text follows the closing quote of the key")
+                };
+            }
+            c if (' '..='~').contains(&c) => out.push(c),
+            _ => return Err("a quoted key may hold only printable ASCII"),
+        }
+    }
+    Err("the quoted key has no closing quote")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_and_bare_keys_are_the_same_key() {
+        assert_eq!(parse_idempotency_key("\"abc\""), Ok("abc".into()));
+        assert_eq!(parse_idempotency_key("abc"), Ok("abc".into()));
+        assert_eq!(parse_idempotency_key(r#""a\"b\\c""#), Ok(r#"a"b\c"#.into()));
+    }
+
+    #[test]
+    fn malformed_keys_are_refused() {
+        for bad in [
+            "",
+            "\"\"",
+            "a b",
+            "\"a b\"",
+            "\"abc",
+            "\"a\"b",
+            r#""a\nb""#,
+            "é",
+        ] {
+            assert!(parse_idempotency_key(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(parse_idempotency_key(&"k".repeat(255)).is_ok());
+        assert!(parse_idempotency_key(&"k".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut req = CreateOrderRequest {
+            user_id: "u1".into(),
+            items: vec![OrderItem {
+                sku: "A-1".into(),
+                qty: 2,
+            }],
+        };
+        assert_eq!(req.validate(), Ok(()));
+        req.items[0].qty = 0;
+        assert_eq!(req.validate().unwrap_err().field, "items[0].qty");
+        req.items.clear();
+        assert_eq!(req.validate().unwrap_err().field, "items");
+    }
+}

@@ -1,0 +1,107 @@
+//! Reading an order request: its key, its lab headers and its body, each checked before the
+//! key is claimed, so that bad input is refused without storing anything.
+
+use std::time::Duration;
+
+use app::api::{
+    parse_idempotency_key, CreateOrderRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, MAX_LAB_DELAY_MS,
+};
+use axum::http::{header, HeaderMap};
+
+use super::error::ApiError;
+
+/// The one `Idempotency-Key` of a request, quoted (IETF) or bare.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    // `get` would show only the first of several headers; several keys are ambiguous.
+    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let value = values.next().ok_or(ApiError::MissingKey)?;
+    if values.next().is_some() {
+        return Err(ApiError::SeveralKeys);
+    }
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::MalformedKey("the key may hold only visible ASCII characters"))?;
+    parse_idempotency_key(text).map_err(ApiError::MalformedKey)
+}
+
+/// The lab's pause between claim and commit; zero when the header is absent or the lab's
+/// controls are off.
+pub fn lab_delay(headers: &HeaderMap, lab_controls: bool) -> Result<Duration, ApiError> {
+    let Some(value) = headers.get(LAB_DELAY_MS).filter(|_| lab_controls) else {
+        return Ok(Duration::ZERO);
+    };
+    let invalid = ApiError::InvalidLabDelay {
+        max: MAX_LAB_DELAY_MS,
+    };
+    let ms: u64 = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or(invalid)?;
+    if ms > MAX_LAB_DELAY_MS {
+        return Err(ApiError::InvalidLabDelay {
+            max: MAX_LAB_DELAY_MS,
+        });
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// `application/json`, or any `application/<something>+json`, with or without parameters.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase())
+        .ok_or(ApiError::UnsupportedMediaType)?;
+    let is_json = media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+/// Parses and validates an order body; the error names the offending field.
+pub fn order_body(body: &[u8]) -> Result<CreateOrderRequest, ApiError> {
+    // serde would also read a struct from an array; an order is only ever an object.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::InvalidField {
+            field: "body".into(),
+            message: "must be a JSON object like {\"userId\":\"u1\",\"items\":[{\"sku\":\"A-1\",\"qty\":2}]}".into(),
+        });
+    }
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let request: CreateOrderRequest =
+        serde_path_to_error::deserialize(&mut json).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            let field = field_name(&path, &inner.to_string());
+            let message = match inner.classify() {
+                serde_json::error::Category::Data => format!("is invalid: {inner}"),
+                _ => format!("is not valid JSON: {inner}"),
+            };
+            ApiError::InvalidField { field, message }
+        })?;
+    json.end().map_err(|error| ApiError::InvalidField {
+        field: "body".into(),
+        message: format!("has text after the JSON value: {error}"),
+    })?;
+    request.validate()?;
+    Ok(request)
+}
+
+/// The JSON path of the field at fault. serde reports a missing field at its parent's path,
+/// so the field's own name is taken from the message.
+fn field_name(path: &str, message: &str) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "body".to_owned(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (parent, None) => parent.to_owned(),
+    }
+}

@@ -1,0 +1,182 @@
+//! The order endpoints. Thin on purpose: read the request, hand it to the idempotency
+//! lifecycle, turn its outcome into HTTP.
+
+use app::api::{IdempotencyRecordView, Order, RecordStateView, IDEMPOTENT_REPLAYED};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract;
+use crate::idempotency::{Attempt, Outcome, Record, RecordState, StoredResponse};
+use crate::issued_keys::KeyOrigin;
+use crate::time::{now_ms, rfc3339};
+use crate::AppState;
+
+/// `POST /orders`: create an order once per Idempotency-Key.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let key = extract::idempotency_key(&headers)?;
+    let delay = extract::lab_delay(&headers, state.lab_controls)?;
+    extract::require_json(&headers)?;
+    let body = body.map_err(body_rejection)?;
+    let request = extract::order_body(&body)?;
+    let may_start = match state.issued_keys.origin(&key) {
+        Ok(KeyOrigin::Client | KeyOrigin::IssuedValid) => true,
+        Ok(KeyOrigin::IssuedExpired) => false,
+        Err(_) => return Err(ApiError::ForgedIssuedKey),
+    };
+    let attempt = Attempt {
+        key,
+        request,
+        may_start,
+        delay,
+    };
+    match state.idempotency.submit(attempt).await? {
+        Outcome::Created(response) => Ok(stored(response, false)),
+        Outcome::Replayed(response) => Ok(stored(response, true)),
+        Outcome::InFlight { retry_after } => Err(ApiError::InFlight {
+            retry_after_secs: retry_after.as_secs().max(1),
+        }),
+        Outcome::Mismatch => Err(ApiError::KeyReusedWithDifferentRequest),
+        Outcome::IssuedKeyExpired => Err(ApiError::ExpiredIssuedKey),
+    }
+}
+
+/// `POST /orders/prepare`: issue a key. Stateless, so calling it again is always safe.
+pub async fn prepare(State(state): State<AppState>) -> Response {
+    (StatusCode::CREATED, Json(state.issued_keys.issue())).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListQuery {
+    user_id: Option<String>,
+    limit: Option<u16>,
+}
+
+const DEFAULT_LIST_LIMIT: u16 = 100;
+const MAX_LIST_LIMIT: u16 = 500;
+
+fn list_limit(query: &ListQuery) -> i64 {
+    i64::from(
+        query
+            .limit
+            .unwrap_or(DEFAULT_LIST_LIMIT)
+            .clamp(1, MAX_LIST_LIMIT),
+    )
+}
+
+/// `GET /orders?userId=&limit=`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<Order>>, ApiError> {
+    let Query(query) = query.map_err(query_rejection)?;
+    let orders = state
+        .storage
+        .list_orders(query.user_id.as_deref(), list_limit(&query))
+        .await?;
+    Ok(Json(orders))
+}
+
+/// `GET /orders/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
+    let order = state.storage.find_order(&id).await?;
+    order.map(Json).ok_or(ApiError::NotFound("order"))
+}
+
+/// `GET /idempotency-records?limit=`: what the server remembers, newest first.
+pub async fn records(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<IdempotencyRecordView>>, ApiError> {
+    let Query(query) = query.map_err(query_rejection)?;
+    let now = now_ms();
+    let records = state.storage.list_records(list_limit(&query)).await?;
+    Ok(Json(
+        records.into_iter().map(|r| record_view(r, now)).collect(),
+    ))
+}
+
+fn record_view(record: Record, now_ms: i64) -> IdempotencyRecordView {
+    let expired = record.expires_at_ms <= now_ms;
+    let (state, stored_status, order_id, locked_until) = match record.state {
+        RecordState::InFlight {
+            locked_until_ms, ..
+        } => (
+            RecordStateView::InFlight,
+            None,
+            None,
+            Some(rfc3339(locked_until_ms)),
+        ),
+        RecordState::Completed { response, order_id } => (
+            RecordStateView::Completed,
+            Some(response.status),
+            order_id,
+            None,
+        ),
+    };
+    IdempotencyRecordView {
+        key: record.key,
+        state: if expired {
+            RecordStateView::Expired
+        } else {
+            state
+        },
+        fingerprint_prefix: record.fingerprint.chars().take(12).collect(),
+        stored_status,
+        order_id,
+        replay_count: record.replay_count,
+        created_at: rfc3339(record.created_at_ms),
+        expires_at: rfc3339(record.expires_at_ms),
+        locked_until,
+    }
+}
+
+/// A stored answer as HTTP: the same status, body bytes, `Content-Type` and `Location`.
+fn stored(response: StoredResponse, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut http = (status, response.body).into_response();
+    let headers = http.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&response.content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Some(value) = response
+        .location
+        .and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        headers.insert(header::LOCATION, value);
+    }
+    if replayed {
+        headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    http
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::BodyTooLarge {
+            limit: app::api::MAX_BODY_BYTES,
+        }
+    } else {
+        ApiError::UnreadableBody(rejection.body_text())
+    }
+}
+
+fn query_rejection(rejection: QueryRejection) -> ApiError {
+    ApiError::InvalidField {
+        field: "query".into(),
+        message: rejection.body_text(),
+    }
+}

@@ -1,0 +1,112 @@
+//! The lab's server: the idempotent order API, its storage, and the pages.
+
+pub mod config;
+pub mod http;
+pub mod idempotency;
+pub mod issued_keys;
+mod ssr;
+pub mod storage;
+pub mod time;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::idempotency::{Idempotency, Policy};
+use crate::issued_keys::IssuedKeys;
+use crate::storage::{Storage, StorageError};
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Storage,
+    pub idempotency: Idempotency,
+    pub issued_keys: Arc<IssuedKeys>,
+    pub lab_controls: bool,
+    pub site_root: String,
+}
+
+impl AppState {
+    /// Opens the database (migrating it) and starts its background work.
+    pub async fn open(config: &Config) -> Result<Self, StorageError> {
+        let storage = Storage::open(&config.database_url).await?;
+        let policy = Policy {
+            record_ttl: config.record_ttl,
+            lease: config.lease,
+        };
+        let issued_keys = IssuedKeys::load(&storage, config.issued_key_ttl).await?;
+        spawn_purge(storage.clone(), config.purge_interval);
+        Ok(Self {
+            idempotency: Idempotency::new(storage.clone(), policy),
+            storage,
+            issued_keys: Arc::new(issued_keys),
+            lab_controls: config.lab_controls,
+            site_root: config.site_root.clone(),
+        })
+    }
+}
+
+/// The whole service: the API, then the pages and static files.
+pub fn app(state: AppState) -> Router {
+    let options = ssr::leptos_options(&state.site_root);
+    http::api_routes(state).merge(ssr::page_routes(options))
+}
+
+/// Binds the configured address, or both loopback addresses when none is given.
+pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
+    let hosts = match config.host {
+        Some(host) => vec![host],
+        None => vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ],
+    };
+    let mut listeners = Vec::new();
+    for host in hosts {
+        match TcpListener::bind(SocketAddr::new(host, config.port)).await {
+            Ok(listener) => listeners.push(listener),
+            // A machine without IPv6 still serves on 127.0.0.1.
+            Err(error) if config.host.is_none() && host.is_ipv6() && !listeners.is_empty() => {
+                tracing::warn!(%error, "not listening on [::1]");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(listeners)
+}
+
+/// Serves `router` on every listener until the process is stopped.
+pub async fn serve(listeners: Vec<TcpListener>, router: Router) -> std::io::Result<()> {
+    let mut servers = tokio::task::JoinSet::new();
+    for listener in listeners {
+        let router = router.clone();
+        servers.spawn(async move { axum::serve(listener, router).await });
+    }
+    while let Some(result) = servers.join_next().await {
+        result.map_err(std::io::Error::other)??;
+    }
+    Ok(())
+}
+
+/// Deletes expired records in small batches, so the table does not grow for ever.
+fn spawn_purge(storage: Storage, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            loop {
+                match storage.purge_expired(time::now_ms()).await {
+                    Ok(0) => break,
+                    Ok(_) => tokio::task::yield_now().await,
+                    Err(error) => {
+                        tracing::warn!(%error, "purge failed; next round will retry");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}

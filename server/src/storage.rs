@@ -1,0 +1,531 @@
+//! All SQL lives here: the SQLite file, its settings, and every statement the server runs.
+//!
+//! Writes go through one writer task that owns one connection. It takes every write that is
+//! waiting, runs them in a single `BEGIN IMMEDIATE` transaction (each in its own savepoint, so
+//! one failure does not sink the others), commits once, and only then answers each caller:
+//! one fsync carries many orders (group commit), and no write ever meets `SQLITE_BUSY` from
+//! another connection of ours. Reads use a small pool and see only committed data (WAL).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::{Order, OrderItem};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::idempotency::{Claim, ClaimPlan, Record, RecordState, StoredResponse};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// How many writes one transaction takes at most.
+const MAX_BATCH: usize = 128;
+/// How many writes may wait for the writer before callers wait to enqueue.
+const QUEUE_DEPTH: usize = 1024;
+/// How many expired records one purge deletes, to keep each write transaction short.
+const PURGE_BATCH: i64 = 500;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(Arc<sqlx::Error>),
+    #[error("database migration failed: {0}")]
+    Migration(Arc<sqlx::migrate::MigrateError>),
+    #[error("cannot prepare the database directory: {0}")]
+    Directory(Arc<std::io::Error>),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(Arc::new(error))
+    }
+}
+
+/// A claim to insert (or to take an old record over with).
+#[derive(Debug, Clone)]
+pub struct NewClaim {
+    pub key: String,
+    pub fingerprint: String,
+    pub claim_token: String,
+    pub now_ms: i64,
+    pub locked_until_ms: i64,
+    pub expires_at_ms: i64,
+    pub may_start: bool,
+}
+
+/// An order and the answer to store with it, committed only while `claim_token` holds the key.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub order: Order,
+    pub created_at_ms: i64,
+    pub claim_token: String,
+    pub response: StoredResponse,
+    pub expires_at_ms: i64,
+}
+
+pub type PlanFn = fn(Option<&Record>, &NewClaim) -> ClaimPlan;
+
+/// A write, and where its result goes once its transaction has committed.
+enum Write {
+    Claim(
+        NewClaim,
+        PlanFn,
+        oneshot::Sender<Result<Claim, StorageError>>,
+    ),
+    Complete(NewOrder, oneshot::Sender<Result<bool, StorageError>>),
+    Release(String, String, oneshot::Sender<Result<(), StorageError>>),
+    Purge(i64, oneshot::Sender<Result<u64, StorageError>>),
+    ResetLab(oneshot::Sender<Result<(), StorageError>>),
+    /// Fire and forget: a display counter is not worth a wait (or an fsync of its own).
+    CountReplay(String),
+}
+
+/// A write's result, held until the commit decides whether it counts.
+enum Done {
+    Claim(oneshot::Sender<Result<Claim, StorageError>>, Claim),
+    Complete(oneshot::Sender<Result<bool, StorageError>>, bool),
+    Release(oneshot::Sender<Result<(), StorageError>>),
+    Purge(oneshot::Sender<Result<u64, StorageError>>, u64),
+    ResetLab(oneshot::Sender<Result<(), StorageError>>),
+    Nothing,
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    reads: SqlitePool,
+    writes: mpsc::Sender<Write>,
+}
+
+impl Storage {
+    /// Opens (creating if needed) the database at `url`, migrates it and starts the writer.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let options = connect_options(url)?;
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| StorageError::Directory(Arc::new(e)))?;
+            }
+        }
+        let mut writer = SqliteConnection::connect_with(&options).await?;
+        MIGRATOR
+            .run(&mut writer)
+            .await
+            .map_err(|e| StorageError::Migration(Arc::new(e)))?;
+        let reads = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        let (writes, queue) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(run_writer(writer, queue));
+        Ok(Self { reads, writes })
+    }
+
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        Ok(())
+    }
+
+    pub async fn find_record(&self, key: &str) -> Result<Option<Record>, StorageError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(|row| record_from_row(&row)).transpose()
+    }
+
+    pub async fn list_records(&self, limit: i64) -> Result<Vec<Record>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM idempotency_records ORDER BY created_at_ms DESC, rowid DESC LIMIT ?1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    pub async fn find_order(&self, id: &str) -> Result<Option<Order>, StorageError> {
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
+            .bind(id)
+            .fetch_optional(&self.reads)
+            .await?;
+        row.map(|row| order_from_row(&row)).transpose()
+    }
+
+    /// Newest first; `user_id` narrows the list to one learner's orders.
+    pub async fn list_orders(
+        &self,
+        user_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE ?1 IS NULL OR user_id = ?1 \
+             ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2"
+        ))
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    /// Reads the named secret, creating it from `fresh` on first use. Every process on this
+    /// database gets the same value, whichever created it.
+    pub async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StorageError> {
+        let mut conn = self.reads.acquire().await?;
+        sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)")
+            .bind(name)
+            .bind(fresh)
+            .execute(&mut *conn)
+            .await?;
+        let value: Vec<u8> = sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?1")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(value)
+    }
+
+    /// Claims `claim.key` if `plan` allows it, atomically with reading what is there.
+    pub async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
+        self.write(|reply| Write::Claim(claim, plan, reply)).await
+    }
+
+    /// Commits the order and its stored answer; `false` if the claim was no longer ours.
+    pub async fn complete(&self, order: NewOrder) -> Result<bool, StorageError> {
+        self.write(|reply| Write::Complete(order, reply)).await
+    }
+
+    /// Drops a claim we hold, so the key is free for a retry.
+    pub async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
+        let (key, token) = (key.to_owned(), claim_token.to_owned());
+        self.write(|reply| Write::Release(key, token, reply)).await
+    }
+
+    /// Deletes up to one batch of expired records (never a claim whose lease still runs).
+    pub async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
+        self.write(|reply| Write::Purge(now_ms, reply)).await
+    }
+
+    /// Empties the lab: every order and every record.
+    pub async fn reset_lab(&self) -> Result<(), StorageError> {
+        self.write(Write::ResetLab).await
+    }
+
+    pub fn count_replay(&self, key: &str) {
+        // A full queue drops the count rather than slow the replay down.
+        let _ = self.writes.try_send(Write::CountReplay(key.to_owned()));
+    }
+
+    async fn write<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> Write,
+    ) -> Result<T, StorageError> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(make(reply))
+            .await
+            .map_err(|_| StorageError::WriterGone)?;
+        answer.await.map_err(|_| StorageError::WriterGone)?
+    }
+}
+
+fn connect_options(url: &str) -> Result<SqliteConnectOptions, StorageError> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a commit is on disk before the order is acknowledged, even across power loss.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+/// The database file a URL names (for tests and tools).
+pub fn database_path(url: &str) -> Result<std::path::PathBuf, StorageError> {
+    Ok(Path::new(connect_options(url)?.get_filename()).to_path_buf())
+}
+
+async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Write>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Take whatever is waiting, never wait for more: a lone write commits at once.
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        commit_batch(&mut conn, batch.drain(..)).await;
+    }
+}
+
+async fn commit_batch(conn: &mut SqliteConnection, writes: impl Iterator<Item = Write>) {
+    let writes: Vec<Write> = writes.collect();
+    if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        let error = StorageError::from(error);
+        for write in writes {
+            fail(write, error.clone());
+        }
+        return;
+    }
+    let mut done = Vec::with_capacity(writes.len());
+    for write in writes {
+        done.push(apply_isolated(conn, write).await);
+    }
+    let committed = sqlx::query("COMMIT").execute(&mut *conn).await;
+    if let Err(error) = committed {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        let error = StorageError::from(error);
+        for result in done {
+            if let Ok(done) = result {
+                fail_done(done, error.clone());
+            }
+        }
+        return;
+    }
+    for result in done {
+        if let Ok(done) = result {
+            answer(done);
+        }
+    }
+}
+
+/// Runs one write inside a savepoint; a failure undoes only this write and answers it at once.
+async fn apply_isolated(conn: &mut SqliteConnection, write: Write) -> Result<Done, ()> {
+    if let Err(error) = sqlx::query("SAVEPOINT one_write").execute(&mut *conn).await {
+        fail(write, error.into());
+        return Err(());
+    }
+    let (result, failed) = apply(conn, write).await;
+    match failed {
+        None => {
+            let _ = sqlx::query("RELEASE one_write").execute(&mut *conn).await;
+            Ok(result)
+        }
+        Some(error) => {
+            let _ = sqlx::query("ROLLBACK TO one_write")
+                .execute(&mut *conn)
+                .await;
+            let _ = sqlx::query("RELEASE one_write").execute(&mut *conn).await;
+            fail_done(result, error);
+            Err(())
+        }
+    }
+}
+
+/// Applies one write; on error, returns its reply slot with the error so it can be answered.
+async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<StorageError>) {
+    match write {
+        Write::Claim(claim, plan, reply) => match claim_key(conn, &claim, plan).await {
+            Ok(claim) => (Done::Claim(reply, claim), None),
+            Err(e) => (Done::Claim(reply, Claim::Lost(None)), Some(e)),
+        },
+        Write::Complete(order, reply) => match complete_order(conn, &order).await {
+            Ok(stored) => (Done::Complete(reply, stored), None),
+            Err(e) => (Done::Complete(reply, false), Some(e)),
+        },
+        Write::Release(key, token, reply) => {
+            let result =
+                sqlx::query("DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2")
+                    .bind(key)
+                    .bind(token)
+                    .execute(&mut *conn)
+                    .await;
+            (Done::Release(reply), result.err().map(Into::into))
+        }
+        Write::Purge(now_ms, reply) => match purge(conn, now_ms).await {
+            Ok(n) => (Done::Purge(reply, n), None),
+            Err(e) => (Done::Purge(reply, 0), Some(e)),
+        },
+        Write::ResetLab(reply) => {
+            let result = sqlx::query("DELETE FROM idempotency_records; DELETE FROM orders;")
+                .execute(&mut *conn)
+                .await;
+            (Done::ResetLab(reply), result.err().map(Into::into))
+        }
+        Write::CountReplay(key) => {
+            let result = sqlx::query(
+                "UPDATE idempotency_records SET replay_count = replay_count + 1 WHERE key = ?1",
+            )
+            .bind(key)
+            .execute(&mut *conn)
+            .await;
+            (Done::Nothing, result.err().map(Into::into))
+        }
+    }
+}
+
+async fn claim_key(
+    conn: &mut SqliteConnection,
+    claim: &NewClaim,
+    plan: PlanFn,
+) -> Result<Claim, StorageError> {
+    let existing = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
+    ))
+    .bind(&claim.key)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|row| record_from_row(&row))
+    .transpose()?;
+    let sql = match plan(existing.as_ref(), claim) {
+        ClaimPlan::Keep => return Ok(Claim::Lost(existing)),
+        ClaimPlan::Insert => {
+            "INSERT INTO idempotency_records \
+             (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
+             VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)"
+        }
+        ClaimPlan::TakeOver => {
+            "UPDATE idempotency_records SET fingerprint = ?2, state = 'in_flight', claim_token = ?3, \
+             locked_until_ms = ?4, created_at_ms = ?5, expires_at_ms = ?6, response_status = NULL, \
+             response_content_type = NULL, response_location = NULL, response_body = NULL, \
+             order_id = NULL, replay_count = 0 WHERE key = ?1"
+        }
+    };
+    sqlx::query(sql)
+        .bind(&claim.key)
+        .bind(&claim.fingerprint)
+        .bind(&claim.claim_token)
+        .bind(claim.locked_until_ms)
+        .bind(claim.now_ms)
+        .bind(claim.expires_at_ms)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Claim::Won {
+        token: claim.claim_token.clone(),
+    })
+}
+
+/// The fence: the record turns completed only if it still carries our claim token, and the
+/// order is inserted only then, in the same transaction.
+async fn complete_order(conn: &mut SqliteConnection, new: &NewOrder) -> Result<bool, StorageError> {
+    let fenced = sqlx::query(
+        "UPDATE idempotency_records SET state = 'completed', claim_token = NULL, locked_until_ms = NULL, \
+         response_status = ?3, response_content_type = ?4, response_location = ?5, response_body = ?6, \
+         order_id = ?7, expires_at_ms = ?8 \
+         WHERE key = ?1 AND claim_token = ?2 AND state = 'in_flight'",
+    )
+    .bind(&new.order.idempotency_key)
+    .bind(&new.claim_token)
+    .bind(i64::from(new.response.status))
+    .bind(&new.response.content_type)
+    .bind(&new.response.location)
+    .bind(&new.response.body)
+    .bind(&new.order.id)
+    .bind(new.expires_at_ms)
+    .execute(&mut *conn)
+    .await?;
+    if fenced.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let items = serde_json::to_string(&new.order.items).expect("items always serialise");
+    sqlx::query(
+        "INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&new.order.id)
+    .bind(&new.order.user_id)
+    .bind(items)
+    .bind(new.created_at_ms)
+    .bind(&new.order.idempotency_key)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+async fn purge(conn: &mut SqliteConnection, now_ms: i64) -> Result<u64, StorageError> {
+    let result = sqlx::query(
+        "DELETE FROM idempotency_records WHERE rowid IN (\
+           SELECT rowid FROM idempotency_records \
+           WHERE expires_at_ms <= ?1 AND (state = 'completed' OR locked_until_ms <= ?1) LIMIT ?2)",
+    )
+    .bind(now_ms)
+    .bind(PURGE_BATCH)
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+fn fail(write: Write, error: StorageError) {
+    match write {
+        Write::Claim(_, _, reply) => drop(reply.send(Err(error))),
+        Write::Complete(_, reply) => drop(reply.send(Err(error))),
+        Write::Release(_, _, reply) => drop(reply.send(Err(error))),
+        Write::Purge(_, reply) => drop(reply.send(Err(error))),
+        Write::ResetLab(reply) => drop(reply.send(Err(error))),
+        Write::CountReplay(_) => {}
+    }
+}
+
+fn fail_done(done: Done, error: StorageError) {
+    match done {
+        Done::Claim(reply, _) => drop(reply.send(Err(error))),
+        Done::Complete(reply, _) => drop(reply.send(Err(error))),
+        Done::Release(reply) => drop(reply.send(Err(error))),
+        Done::Purge(reply, _) => drop(reply.send(Err(error))),
+        Done::ResetLab(reply) => drop(reply.send(Err(error))),
+        Done::Nothing => {}
+    }
+}
+
+fn answer(done: Done) {
+    match done {
+        Done::Claim(reply, claim) => drop(reply.send(Ok(claim))),
+        Done::Complete(reply, stored) => drop(reply.send(Ok(stored))),
+        Done::Release(reply) => drop(reply.send(Ok(()))),
+        Done::Purge(reply, n) => drop(reply.send(Ok(n))),
+        Done::ResetLab(reply) => drop(reply.send(Ok(()))),
+        Done::Nothing => {}
+    }
+}
+
+const RECORD_COLUMNS: &str = "key, fingerprint, state, claim_token, locked_until_ms, response_status, \
+    response_content_type, response_location, response_body, order_id, replay_count, created_at_ms, expires_at_ms";
+
+fn record_from_row(row: &SqliteRow) -> Result<Record, StorageError> {
+    let state: String = row.try_get("state")?;
+    let state = match state.as_str() {
+        "in_flight" => RecordState::InFlight {
+            claim_token: row.try_get("claim_token")?,
+            locked_until_ms: row.try_get("locked_until_ms")?,
+        },
+        "completed" => RecordState::Completed {
+            response: StoredResponse {
+                status: u16::try_from(row.try_get::<i64, _>("response_status")?)
+                    .map_err(|_| StorageError::Corrupt("response_status out of range".into()))?,
+                content_type: row.try_get("response_content_type")?,
+                location: row.try_get("response_location")?,
+                body: row.try_get("response_body")?,
+            },
+            order_id: row.try_get("order_id")?,
+        },
+        other => {
+            return Err(StorageError::Corrupt(format!(
+                "unknown record state {other:?}"
+            )))
+        }
+    };
+    Ok(Record {
+        key: row.try_get("key")?,
+        fingerprint: row.try_get("fingerprint")?,
+        state,
+        replay_count: u64::try_from(row.try_get::<i64, _>("replay_count")?).unwrap_or(0),
+        created_at_ms: row.try_get("created_at_ms")?,
+        expires_at_ms: row.try_get("expires_at_ms")?,
+    })
+}
+
+const ORDER_COLUMNS: &str = "id, user_id, items_json, created_at_ms, idempotency_key";
+
+fn order_from_row(row: &SqliteRow) -> Result<Order, StorageError> {
+    let items_json: String = row.try_get("items_json")?;
+    let items: Vec<OrderItem> = serde_json::from_str(&items_json)
+        .map_err(|e| StorageError::Corrupt(format!("order items: {e}")))?;
+    Ok(Order {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        items,
+        created_at: crate::time::rfc3339(row.try_get("created_at_ms")?),
+        idempotency_key: row.try_get("idempotency_key")?,
+    })
+}

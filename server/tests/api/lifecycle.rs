@@ -1,0 +1,303 @@
+//! Claim → run → store → replay, as a client sees it.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn first_request_creates_the_order() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let response = app
+        .post_order(&key, &order_body("u1", "A-1", 2))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().get("idempotent-replayed").is_none());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!("/orders/{}", order["id"].as_str().unwrap())
+    );
+    assert_eq!(order["userId"], "u1");
+    assert_eq!(order["items"], json!([{ "sku": "A-1", "qty": 2 }]));
+    assert_eq!(order["idempotencyKey"], key.as_str());
+    assert!(order["createdAt"].as_str().unwrap().ends_with('Z'));
+
+    let fetched = app.get_json(&location).await;
+    assert_eq!(fetched, order);
+}
+
+#[tokio::test]
+async fn a_retry_gets_the_stored_answer_byte_for_byte_and_no_new_order() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 2);
+    let first = app.post_order(&key, &body).send().await.unwrap();
+    let first_location = first.headers()["location"].clone();
+    let first_bytes = first.bytes().await.unwrap();
+
+    for _ in 0..3 {
+        let retry = app.post_order(&key, &body).send().await.unwrap();
+        assert_eq!(retry.status(), 201);
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        assert_eq!(retry.headers()["content-type"], "application/json");
+        assert_eq!(retry.headers()["location"], first_location);
+        assert_eq!(retry.bytes().await.unwrap(), first_bytes);
+    }
+    assert_eq!(app.orders_with_key(&key).await, 1);
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn key_order_and_whitespace_do_not_make_a_different_request() {
+    let app = spawn_app().await;
+    let key = new_key();
+    app.post_order(&key, &order_body("u1", "A-1", 2))
+        .send()
+        .await
+        .unwrap();
+
+    let reordered = r#"  { "items" : [ { "qty" : 2 , "sku" : "A-1" } ] ,
+                          "userId" : "u1" }  "#;
+    let retry = app
+        .client
+        .post(format!("{}/orders", app.base))
+        .header("Idempotency-Key", &key)
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(reordered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_same_key_with_a_different_body_is_refused_with_422() {
+    let app = spawn_app().await;
+    let key = new_key();
+    app.post_order(&key, &order_body("u1", "A-1", 2))
+        .send()
+        .await
+        .unwrap();
+
+    for other in [
+        order_body("u1", "A-1", 3),
+        order_body("u2", "A-1", 2),
+        order_body("u1", "B-7", 2),
+    ] {
+        let refused = app.post_order(&key, &other).send().await.unwrap();
+        let problem = problem(refused, 422).await;
+        assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+    }
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_still_running_answers_409_with_retry_after() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let slow = tokio::spawn(
+        app.post_order(&key, &body)
+            .header("X-Lab-Delay-Ms", "1500")
+            .send(),
+    );
+    eventually(Duration::from_secs(5), || async {
+        app.records().await.len() == 1
+    })
+    .await;
+
+    let busy = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(busy.headers()["retry-after"], "1");
+    let problem = problem(busy, 409).await;
+    assert_eq!(problem["type"], "/problems/request-in-flight");
+
+    // A different body under a key in flight is a mismatch, not a wait.
+    let other = app
+        .post_order(&key, &order_body("u1", "A-1", 9))
+        .send()
+        .await
+        .unwrap();
+    problem_status(other, 422).await;
+
+    let first = slow.await.unwrap().unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+async fn problem_status(response: reqwest::Response, status: u16) {
+    problem(response, status).await;
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_does_not_cancel_the_order() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    // The client gives up after 200 ms; the server holds the request for 800 ms.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let lost = impatient
+        .post(format!("{}/orders", app.base))
+        .header("Idempotency-Key", &key)
+        .header("X-Lab-Delay-Ms", "800")
+        .json(&body)
+        .send()
+        .await;
+    assert!(lost.is_err(), "the client timed out");
+
+    eventually(Duration::from_secs(5), || async {
+        app.orders().await.len() == 1
+    })
+    .await;
+    let retry = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_that_outlived_its_lease_cannot_commit_a_second_order() {
+    let app = spawn_app_with(|c| c.lease = Duration::from_millis(300)).await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let stuck = tokio::spawn(
+        app.post_order(&key, &body)
+            .header("X-Lab-Delay-Ms", "1500")
+            .send(),
+    );
+    eventually(Duration::from_secs(5), || async {
+        app.records().await.len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    // The lease is over: the retry takes the claim over and completes the operation.
+    let retry = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(retry.status(), 201);
+    let retry_bytes = retry.bytes().await.unwrap();
+
+    // The first request wakes up fenced off, and answers with the stored result.
+    let stuck = stuck.await.unwrap().unwrap();
+    assert_eq!(stuck.status(), 201);
+    assert_eq!(stuck.headers()["idempotent-replayed"], "true");
+    assert_eq!(stuck.bytes().await.unwrap(), retry_bytes);
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn records_show_state_fingerprint_status_and_replays() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let order: Value = app
+        .post_order(&key, &body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.post_order(&key, &body).send().await.unwrap();
+    app.post_order(&key, &body).send().await.unwrap();
+
+    eventually(Duration::from_secs(5), || async {
+        app.records().await[0]["replayCount"] == 2
+    })
+    .await;
+    let record = &app.records().await[0];
+    assert_eq!(record["key"], key.as_str());
+    assert_eq!(record["state"], "completed");
+    assert_eq!(record["storedStatus"], 201);
+    assert_eq!(record["orderId"], order["id"]);
+    assert_eq!(record["fingerprintPrefix"].as_str().unwrap().len(), 12);
+    assert!(record["expiresAt"].as_str().unwrap() > record["createdAt"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn orders_can_be_listed_per_user_and_missing_ones_are_json_404s() {
+    let app = spawn_app().await;
+    app.post_order(&new_key(), &order_body("alice", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    app.post_order(&new_key(), &order_body("bob", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+
+    let alices = app.get_json("/orders?userId=alice").await;
+    assert_eq!(alices.as_array().unwrap().len(), 1);
+    assert_eq!(alices[0]["userId"], "alice");
+
+    for path in ["/orders/no-such-order", "/orders/a/b", "/lab/nothing"] {
+        let missing = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        problem(missing, 404).await;
+    }
+    let wrong_method = app
+        .client
+        .delete(format!("{}/orders", app.base))
+        .send()
+        .await
+        .unwrap();
+    problem(wrong_method, 405).await;
+}
+
+#[tokio::test]
+async fn reset_empties_the_lab() {
+    let app = spawn_app().await;
+    app.post_order(&new_key(), &order_body("u1", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    let reset = app
+        .client
+        .post(format!("{}/lab/reset", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 204);
+    assert!(app.orders().await.is_empty());
+    assert!(app.records().await.is_empty());
+}
+
+#[tokio::test]
+async fn lab_controls_can_be_switched_off() {
+    let app = spawn_app_with(|c| c.lab_controls = false).await;
+    let started = std::time::Instant::now();
+    let created = app
+        .post_order(&new_key(), &order_body("u1", "A-1", 1))
+        .header("X-Lab-Delay-Ms", "5000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the delay header was ignored"
+    );
+    let reset = app
+        .client
+        .post(format!("{}/lab/reset", app.base))
+        .send()
+        .await
+        .unwrap();
+    problem(reset, 403).await;
+    assert_eq!(app.orders().await.len(), 1);
+}

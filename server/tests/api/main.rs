@@ -1,0 +1,13 @@
+//! API tests against the real server and a real SQLite file. One binary, many modules,
+//! so the release build links once.
+
+mod helpers;
+
+mod concurrency;
+mod crash;
+mod expiry;
+mod keys;
+mod lifecycle;
+mod pages;
+mod prepare;
+mod validation;

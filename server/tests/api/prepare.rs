@@ -1,0 +1,123 @@
+//! Server-issued keys: `POST /orders/prepare`, then the order under the issued key.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn prepare(app: &TestApp) -> Value {
+    let response = app
+        .client
+        .post(format!("{}/orders/prepare", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_issued_key_places_one_order_and_prepare_is_safe_to_repeat() {
+    let app = spawn_app().await;
+    let first = prepare(&app).await;
+    let second = prepare(&app).await;
+    let key = first["idempotencyKey"].as_str().unwrap();
+    assert!(key.starts_with("srv_"));
+    assert_ne!(first["idempotencyKey"], second["idempotencyKey"]);
+    assert!(first["expiresAt"].as_str().unwrap().ends_with('Z'));
+    // Unused issued keys cost nothing: no record, no order.
+    assert!(app.records().await.is_empty());
+
+    let body = order_body("u1", "A-1", 1);
+    assert_eq!(
+        app.post_order(key, &body).send().await.unwrap().status(),
+        201
+    );
+    let retry = app.post_order(key, &body).send().await.unwrap();
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_forged_or_altered_issued_key_is_refused() {
+    let app = spawn_app().await;
+    let issued = prepare(&app).await["idempotencyKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut altered = issued.clone();
+    let last = altered.pop().unwrap();
+    altered.push(if last == '0' { '1' } else { '0' });
+    for forged in ["srv_1_2_3", altered.as_str()] {
+        let response = app
+            .post_order(forged, &order_body("u1", "A-1", 1))
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, 400).await;
+        assert_eq!(problem["type"], "/problems/issued-key-invalid");
+    }
+    assert!(app.orders().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_expired_issued_key_cannot_start_an_order_but_still_replays_one() {
+    let app = spawn_app_with(|c| c.issued_key_ttl = Duration::from_millis(300)).await;
+    let used = prepare(&app).await["idempotencyKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unused = prepare(&app).await["idempotencyKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = order_body("u1", "A-1", 1);
+    assert_eq!(
+        app.post_order(&used, &body).send().await.unwrap().status(),
+        201
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let late = app.post_order(&unused, &body).send().await.unwrap();
+    let problem = problem(late, 400).await;
+    assert_eq!(problem["type"], "/problems/issued-key-expired");
+
+    let late_retry = app.post_order(&used, &body).send().await.unwrap();
+    assert_eq!(late_retry.status(), 201);
+    assert_eq!(late_retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn issued_keys_survive_a_restart() {
+    let (_dir, url) = temp_database();
+    let first = start_process(&url, &[]).await;
+    let client = reqwest::Client::new();
+    let prepared: Value = client
+        .post(format!("{}/orders/prepare", first.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    first.kill().await;
+
+    let second = start_process(&url, &[]).await;
+    let response = client
+        .post(format!("{}/orders", second.base))
+        .header(
+            "Idempotency-Key",
+            prepared["idempotencyKey"].as_str().unwrap(),
+        )
+        .json(&order_body("u1", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "the signing secret lives in the database"
+    );
+}

@@ -1,0 +1,160 @@
+//! Bad bodies: a clear problem naming the field, and nothing stored, so the client can fix
+//! the body and send it again under the same key.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn bad_bodies_name_the_field_and_leave_the_database_unchanged() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        (
+            "malformed JSON",
+            "{\"userId\":\"u1\",\"items\":[".into(),
+            400,
+            "items",
+        ),
+        ("not an object", "[1,2]".into(), 400, "body"),
+        (
+            "trailing text",
+            r#"{"userId":"u1","items":[{"sku":"A","qty":1}]} x"#.into(),
+            400,
+            "body",
+        ),
+        (
+            "no items",
+            json!({"userId":"u1","items":[]}).to_string(),
+            400,
+            "items",
+        ),
+        (
+            "missing items",
+            json!({"userId":"u1"}).to_string(),
+            400,
+            "items",
+        ),
+        (
+            "qty zero",
+            json!({"userId":"u1","items":[{"sku":"A","qty":0}]}).to_string(),
+            400,
+            "items[0].qty",
+        ),
+        (
+            "qty 100",
+            json!({"userId":"u1","items":[{"sku":"A","qty":100}]}).to_string(),
+            400,
+            "items[0].qty",
+        ),
+        (
+            "qty negative",
+            json!({"userId":"u1","items":[{"sku":"A","qty":-1}]}).to_string(),
+            400,
+            "items[0].qty",
+        ),
+        (
+            "qty huge",
+            r#"{"userId":"u1","items":[{"sku":"A","qty":1e400}]}"#.into(),
+            400,
+            "items[0].qty",
+        ),
+        (
+            "qty a string",
+            json!({"userId":"u1","items":[{"sku":"A","qty":"2"}]}).to_string(),
+            400,
+            "items[0].qty",
+        ),
+        (
+            "blank user",
+            json!({"userId":" ","items":[{"sku":"A","qty":1}]}).to_string(),
+            400,
+            "userId",
+        ),
+        (
+            "blank sku",
+            json!({"userId":"u1","items":[{"sku":"","qty":1}]}).to_string(),
+            400,
+            "items[0].sku",
+        ),
+        (
+            "unknown field",
+            json!({"userId":"u1","items":[{"sku":"A","qty":1}],"coupon":"x"}).to_string(),
+            400,
+            "coupon",
+        ),
+        (
+            "too many items",
+            json!({"userId":"u1","items":vec![json!({"sku":"A","qty":1}); 51]}).to_string(),
+            400,
+            "items",
+        ),
+    ];
+    for (name, body, status, field) in cases {
+        let response = app
+            .client
+            .post(format!("{}/orders", app.base))
+            .header("Idempotency-Key", &key)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, status).await;
+        assert_eq!(problem["field"], field, "{name}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(field),
+            "{name}: {problem}"
+        );
+        assert!(app.orders().await.is_empty(), "{name} stored an order");
+        assert!(app.records().await.is_empty(), "{name} stored a record");
+    }
+
+    // Nothing was stored, so the fixed body goes through under the same key.
+    let fixed = app
+        .post_order(&key, &order_body("u1", "A", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fixed.status(), 201);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415_and_oversized_bodies_are_413() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let form = app
+        .client
+        .post(format!("{}/orders", app.base))
+        .header("Idempotency-Key", &key)
+        .header("Content-Type", "text/plain")
+        .body(order_body("u1", "A", 1).to_string())
+        .send()
+        .await
+        .unwrap();
+    problem(form, 415).await;
+
+    let huge = json!({"userId":"u1","items":[{"sku":"x".repeat(20_000),"qty":1}]});
+    let too_large = app.post_order(&key, &huge).send().await.unwrap();
+    let problem = problem(too_large, 413).await;
+    assert_eq!(problem["type"], "/problems/body-too-large");
+
+    assert!(app.orders().await.is_empty());
+    assert!(app.records().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_lab_delay_is_refused() {
+    let app = spawn_app().await;
+    for bad in ["-1", "abc", "10001"] {
+        let response = app
+            .post_order(&new_key(), &order_body("u1", "A", 1))
+            .header("X-Lab-Delay-Ms", bad)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, 400).await;
+        assert_eq!(problem["type"], "/problems/invalid-lab-delay");
+    }
+    assert!(app.orders().await.is_empty());
+}
