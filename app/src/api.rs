@@ -10,6 +10,8 @@ pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 /// Lab control: hold the request this long after its claim, before the order commits.
 pub const LAB_DELAY_MS: &str = "X-Lab-Delay-Ms";
+/// Lab control: `X-Lab-Fail: prepare` makes `POST /orders/prepare` fail on purpose.
+pub const LAB_FAIL: &str = "X-Lab-Fail";
 /// The largest lab delay the server accepts.
 pub const MAX_LAB_DELAY_MS: u64 = 10_000;
 /// Server-issued keys start with this, so the server knows to check their signature.

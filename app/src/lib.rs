@@ -1,6 +1,9 @@
+#![recursion_limit = "256"]
 //! The lab's pages (Leptos components) and the API types shared with the server.
 
 pub mod api;
+pub mod i18n;
+pub mod lab;
 mod pages;
 
 use leptos::prelude::*;
@@ -12,13 +15,14 @@ use leptos_router::path;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=pages::initial_lang().code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <link rel="stylesheet" href="/pkg/idempotency_lab.css"/>
+                <link rel="icon" href="data:,"/>
                 <MetaTags/>
             </head>
             <body>
@@ -32,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title text="Idempotency keys lab"/>
+        <Title text=pages::initial_lang().texts().title/>
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Lab/>

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The browser entry point: Leptos takes over the server-rendered page.
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The lab's server: the idempotent order API, its storage, and the pages.
 
 pub mod config;

@@ -1,10 +1,99 @@
+//! The lab page, assembled from its panels.
+
+mod controls;
+mod order;
+mod tables;
+mod timeline;
+
 use leptos::prelude::*;
 
-/// Marks the document once the WASM is live, so the UI (and tests) can tell a
-/// server-rendered page from a working one.
-fn mark_hydrated() {
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
+use crate::i18n::Lang;
+use crate::lab::{client, driver, use_lab, LabState};
+
+/// The language to render in: the `lab_lang` cookie, else the browser's Accept-Language.
+/// In the browser, the language the server rendered (on `<html lang>`), so hydration matches.
+pub fn initial_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+                header("cookie")
+                    .and_then(Lang::from_cookie_header)
+                    .or_else(|| header("accept-language").and_then(Lang::from_accept_language))
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|root| root.get_attribute("lang"))
+            .and_then(|code| Lang::from_code(&code))
+            .unwrap_or_default()
+    }
+}
+
+#[component]
+pub fn Lab() -> impl IntoView {
+    let state = LabState::new(initial_lang());
+    provide_context(state);
+    wake_up(state);
+    let texts = move || state.texts();
+
+    view! {
+        <div class="lab">
+            <header class="masthead">
+                <div>
+                    <h1>{move || texts().title}</h1>
+                    <p class="tagline">{move || texts().tagline}</p>
+                </div>
+                <LanguageSwitch/>
+            </header>
+            <Show when=move || !state.hydrated.get()>
+                <p class="banner" data-testid="loading">{move || texts().not_hydrated}</p>
+            </Show>
+            <Show when=move || !state.server_up.get()>
+                <p class="banner banner-error" role="alert" data-testid="server-down">
+                    {move || texts().server_unreachable}
+                </p>
+            </Show>
+            <div class="columns">
+                <section class="panel">
+                    <controls::KeyMode/>
+                    <order::OrderPanel/>
+                    <controls::LabControls/>
+                    <controls::Accidents/>
+                </section>
+                <section class="panel">
+                    <timeline::Timeline/>
+                </section>
+            </div>
+            <div class="columns">
+                <section class="panel"><tables::OrdersTable/></section>
+                <section class="panel"><tables::RecordsTable/></section>
+            </div>
+        </div>
+    }
+}
+
+/// Runs once the WASM is live: restores what the browser kept, resumes a pending operation,
+/// starts polling the server's tables, and marks the page as interactive.
+fn wake_up(state: LabState) {
+    Effect::new(move |_| {
+        if let Some(settings) = client::load_settings() {
+            state.settings.set(settings);
+        }
+        let learner = client::learner_id();
+        state.draft.update(|d| d.user_id = learner);
+        if let Some(operation) = client::load_operation() {
+            state.draft.set(operation.body.clone());
+            driver::resume(state, operation);
+        }
+        driver::refresh_tables(state);
+        poll_tables(state);
+        state.hydrated.set(true);
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())
@@ -12,25 +101,65 @@ fn mark_hydrated() {
             let _ = root.set_attribute("data-hydrated", "true");
         }
     });
+    // Remember the switches whenever they change.
+    Effect::new(move |_| {
+        let settings = state.settings.get();
+        if state.hydrated.get_untracked() {
+            client::save_settings(&settings);
+        }
+    });
+}
+
+/// The tables also change when other tabs (or the purge) act, so they are fetched every 2 s.
+fn poll_tables(state: LabState) {
+    leptos::task::spawn_local(async move {
+        loop {
+            client::sleep_ms(2000).await;
+            driver::refresh_tables(state);
+        }
+    });
 }
 
 #[component]
-pub fn Lab() -> impl IntoView {
-    mark_hydrated();
+fn LanguageSwitch() -> impl IntoView {
+    let state = use_lab();
+    let choose = move |lang: Lang| {
+        state.lang.set(lang);
+        client::set_lang_cookie(lang);
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", lang.code());
+        }
+    };
     view! {
-        <main class="lab">
-            <h1>"Idempotency keys lab"</h1>
-            <p>"Place an order, press the button again and again, reload mid-request: the server keeps exactly one order per Idempotency-Key."</p>
-        </main>
+        <nav class="language" aria-label=move || state.texts().language>
+            <button
+                type="button"
+                data-testid="lang-en"
+                aria-pressed=move || (state.lang.get() == Lang::En).to_string()
+                disabled=move || !state.hydrated.get()
+                on:click=move |_| choose(Lang::En)
+            >"English"</button>
+            <button
+                type="button"
+                data-testid="lang-ja"
+                aria-pressed=move || (state.lang.get() == Lang::Ja).to_string()
+                disabled=move || !state.hydrated.get()
+                on:click=move |_| choose(Lang::Ja)
+            >"日本語"</button>
+        </nav>
     }
 }
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    let texts = initial_lang().texts();
     view! {
         <main class="lab">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Back to the lab"</a></p>
+            <h1>{texts.not_found}</h1>
+            <p><a href="/">{texts.back}</a></p>
         </main>
     }
 }

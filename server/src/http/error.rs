@@ -38,6 +38,8 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0} does not accept this method")]
     MethodNotAllowed(&'static str),
+    #[error("the lab's \"prepare fails\" switch made this call fail; nothing was issued or stored, so calling prepare again is safe")]
+    FailedOnPurpose,
     #[error("the lab's controls are switched off on this server")]
     LabControlsOff,
     #[error("the database is not answering")]
@@ -132,6 +134,7 @@ impl ApiError {
                 "method-not-allowed",
                 "Method not allowed",
             ),
+            Self::FailedOnPurpose => (S::SERVICE_UNAVAILABLE, "lab-failure", "Failed on purpose"),
             Self::LabControlsOff => (S::FORBIDDEN, "lab-controls-off", "Lab controls are off"),
             Self::Unavailable(_) => (
                 S::SERVICE_UNAVAILABLE,

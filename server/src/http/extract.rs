@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use app::api::{
-    parse_idempotency_key, CreateOrderRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, MAX_LAB_DELAY_MS,
+    parse_idempotency_key, CreateOrderRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL,
+    MAX_LAB_DELAY_MS,
 };
 use axum::http::{header, HeaderMap};
 
@@ -44,6 +45,11 @@ pub fn lab_delay(headers: &HeaderMap, lab_controls: bool) -> Result<Duration, Ap
         });
     }
     Ok(Duration::from_millis(ms))
+}
+
+/// The lab's `X-Lab-Fail: <step>` switch, honoured only while the lab's controls are on.
+pub fn lab_fails(headers: &HeaderMap, lab_controls: bool, step: &str) -> bool {
+    lab_controls && headers.get(LAB_FAIL).is_some_and(|value| value == step)
 }
 
 /// `application/json`, or any `application/<something>+json`, with or without parameters.

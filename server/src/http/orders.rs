@@ -51,8 +51,14 @@ pub async fn create(
 }
 
 /// `POST /orders/prepare`: issue a key. Stateless, so calling it again is always safe.
-pub async fn prepare(State(state): State<AppState>) -> Response {
-    (StatusCode::CREATED, Json(state.issued_keys.issue())).into_response()
+pub async fn prepare(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if extract::lab_fails(&headers, state.lab_controls, "prepare") {
+        return Err(ApiError::FailedOnPurpose);
+    }
+    Ok((StatusCode::CREATED, Json(state.issued_keys.issue())).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -121,3 +121,30 @@ async fn issued_keys_survive_a_restart() {
         "the signing secret lives in the database"
     );
 }
+
+#[tokio::test]
+async fn a_prepare_failing_on_purpose_issues_nothing_and_the_retry_works() {
+    let app = spawn_app().await;
+    let failed = app
+        .client
+        .post(format!("{}/orders/prepare", app.base))
+        .header("X-Lab-Fail", "prepare")
+        .send()
+        .await
+        .unwrap();
+    let problem = problem(failed, 503).await;
+    assert_eq!(problem["type"], "/problems/lab-failure");
+    let key = prepare(&app).await["idempotencyKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.post_order(&key, &order_body("u1", "A-1", 1))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    assert_eq!(app.orders().await.len(), 1);
+}

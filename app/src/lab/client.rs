@@ -1,0 +1,154 @@
+//! The browser's side effects: HTTP, storage, clocks, cookies. Called only from effects and
+//! event handlers, which run in the browser, never while the server renders the page.
+
+use gloo_storage::{LocalStorage, SessionStorage, Storage};
+use serde::de::DeserializeOwned;
+
+use super::{Operation, Settings};
+use crate::i18n::{Lang, LANG_COOKIE};
+
+/// sessionStorage: survives a reload of this tab, not a new tab — one pending operation per tab.
+const OPERATION_KEY: &str = "idem-lab.operation";
+/// localStorage: the learner's switches and name, across visits.
+const SETTINGS_KEY: &str = "idem-lab.settings";
+const USER_KEY: &str = "idem-lab.user";
+
+pub fn load_operation() -> Option<Operation> {
+    SessionStorage::get(OPERATION_KEY).ok()
+}
+
+pub fn save_operation(operation: Option<&Operation>) {
+    match operation {
+        Some(operation) => {
+            if let Err(error) = SessionStorage::set(OPERATION_KEY, operation) {
+                leptos::logging::warn!("could not keep the operation in sessionStorage: {error}");
+            }
+        }
+        None => SessionStorage::delete(OPERATION_KEY),
+    }
+}
+
+pub fn load_settings() -> Option<Settings> {
+    LocalStorage::get(SETTINGS_KEY).ok()
+}
+
+pub fn save_settings(settings: &Settings) {
+    let _ = LocalStorage::set(SETTINGS_KEY, settings);
+}
+
+/// The learner's user id: made up once, so their orders can be told from other tabs'.
+pub fn learner_id() -> String {
+    if let Ok(id) = LocalStorage::get::<String>(USER_KEY) {
+        return id;
+    }
+    let id = format!(
+        "learner-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..6]
+    );
+    let _ = LocalStorage::set(USER_KEY, &id);
+    id
+}
+
+pub fn save_learner_id(id: &str) {
+    let _ = LocalStorage::set(USER_KEY, id);
+}
+
+/// A UUID v4 from `crypto.getRandomValues` (the `uuid` crate's `js` feature). That API works
+/// in any context, unlike `crypto.randomUUID()`, which needs HTTPS or localhost.
+pub fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Local wall-clock time with milliseconds, for the timeline.
+pub fn clock() -> String {
+    let now = js_sys::Date::new_0();
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        now.get_hours(),
+        now.get_minutes(),
+        now.get_seconds(),
+        now.get_milliseconds()
+    )
+}
+
+pub async fn sleep_ms(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+pub fn set_lang_cookie(lang: Lang) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(html) = document.dyn_into::<web_sys::HtmlDocument>() {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; path=/; max-age=31536000; samesite=lax",
+            lang.code()
+        );
+        let _ = html.set_cookie(&cookie);
+    }
+}
+
+/// What came back from one request.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub replayed: bool,
+    pub retry_after: Option<u32>,
+    pub body: String,
+}
+
+/// Sends one request; gives up (aborting it) after `timeout_ms`. `Err` is a network failure:
+/// no answer reached the page, whatever the server did.
+pub async fn send(
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<String>,
+    timeout_ms: u32,
+) -> Result<Answer, String> {
+    use gloo_net::http::{Method, RequestBuilder};
+    let controller =
+        web_sys::AbortController::new().map_err(|_| "no AbortController".to_string())?;
+    let signal = controller.signal();
+    let _timer = gloo_timers::callback::Timeout::new(timeout_ms, move || controller.abort());
+    let method = if method == "GET" {
+        Method::GET
+    } else {
+        Method::POST
+    };
+    let mut builder = RequestBuilder::new(path)
+        .method(method)
+        .abort_signal(Some(&signal));
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    let request = match body {
+        Some(body) => builder.body(body),
+        None => builder.build(),
+    }
+    .map_err(|e| e.to_string())?;
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let headers = response.headers();
+    let answer = Answer {
+        status: response.status(),
+        replayed: headers.get("idempotent-replayed").as_deref() == Some("true"),
+        retry_after: headers
+            .get("retry-after")
+            .and_then(|v| v.trim().parse().ok()),
+        body: response.text().await.map_err(|e| e.to_string())?,
+    };
+    Ok(answer)
+}
+
+pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+    let answer = send("GET", path, &[], None, 10_000).await?;
+    if answer.status != 200 {
+        return Err(format!("HTTP {}", answer.status));
+    }
+    serde_json::from_str(&answer.body).map_err(|e| e.to_string())
+}

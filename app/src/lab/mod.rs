@@ -1,0 +1,226 @@
+//! The learner's side of the protocol: one operation, its key, its attempts.
+//!
+//! An operation is what the learner meant ("order these items once"); an attempt is one HTTP
+//! request for it. The operation — key, body, attempts — is saved in sessionStorage before
+//! each request leaves, so a reload finds it and carries on with the same key.
+
+pub mod client;
+pub mod driver;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{CreateOrderRequest, IdempotencyRecordView, Order, OrderItem};
+use crate::i18n::Lang;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum KeyMode {
+    /// The page makes a UUID v4 once per operation.
+    #[default]
+    Client,
+    /// The page asks `POST /orders/prepare` for a key.
+    Server,
+}
+
+/// What the learner can switch; kept in localStorage across visits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub mode: KeyMode,
+    pub delay_ms: u32,
+    pub disable_while_pending: bool,
+    pub only_mine: bool,
+    /// Accident 1: a new key for every retry.
+    pub new_key_every_retry: bool,
+    /// Accident 2: one key per user, reused for every order.
+    pub reuse_user_key: bool,
+    /// The page stops waiting for its first attempt while the server still commits.
+    pub lose_first_response: bool,
+    /// The next `POST /orders/prepare` fails on purpose.
+    pub fail_next_prepare: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            mode: KeyMode::Client,
+            delay_ms: 2000,
+            disable_while_pending: false,
+            only_mine: true,
+            new_key_every_retry: false,
+            reuse_user_key: false,
+            lose_first_response: false,
+            fail_next_prepare: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Phase {
+    /// Not finished: a reload resumes it.
+    Pending,
+    /// A final answer arrived.
+    Done { replayed: bool },
+    /// A final refusal, or retries ran out.
+    Failed { title: String, detail: String },
+}
+
+/// Why an attempt ended the way it did, in the learner's terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Explain {
+    Sending,
+    Created,
+    Replayed,
+    InFlight,
+    Mismatch,
+    Network(String),
+    Prepared,
+    KeyExpired,
+    Problem {
+        title: String,
+        detail: String,
+    },
+    /// The page was reloaded while this attempt was on its way.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptKind {
+    Order,
+    /// A click while the operation's own attempt was still running.
+    ExtraClick,
+    Prepare,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptLog {
+    pub id: u32,
+    pub kind: AttemptKind,
+    pub at: String,
+    pub key: Option<String>,
+    pub sent: String,
+    pub status: Option<u16>,
+    pub replayed: bool,
+    pub latency_ms: Option<u32>,
+    pub explain: Explain,
+    /// The server's own words, from its problem details (title: detail).
+    #[serde(default)]
+    pub server_says: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub mode: KeyMode,
+    pub key: Option<String>,
+    pub key_expires_at: Option<String>,
+    pub body: CreateOrderRequest,
+    pub attempts: Vec<AttemptLog>,
+    pub phase: Phase,
+    /// Set when a reload found this operation pending.
+    #[serde(default)]
+    pub resumed: bool,
+}
+
+impl Operation {
+    pub fn new(mode: KeyMode, body: CreateOrderRequest) -> Self {
+        Self {
+            mode,
+            key: None,
+            key_expires_at: None,
+            body,
+            attempts: Vec::new(),
+            phase: Phase::Pending,
+            resumed: false,
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.phase == Phase::Pending
+    }
+
+    pub fn order_attempts(&self) -> u32 {
+        self.attempts
+            .iter()
+            .filter(|a| a.kind == AttemptKind::Order)
+            .count() as u32
+    }
+}
+
+/// What the page is doing right now (not saved: a reload starts it again).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activity {
+    Idle,
+    Preparing,
+    Sending { attempt: u32 },
+    Waiting { seconds: u32 },
+}
+
+/// Everything the lab's components share, as signals.
+#[derive(Clone, Copy)]
+pub struct LabState {
+    pub lang: RwSignal<Lang>,
+    pub hydrated: RwSignal<bool>,
+    pub settings: RwSignal<Settings>,
+    pub draft: RwSignal<CreateOrderRequest>,
+    pub operation: RwSignal<Option<Operation>>,
+    pub activity: RwSignal<Activity>,
+    /// Bumped whenever an operation starts or is abandoned, so an old retry loop stops.
+    pub generation: RwSignal<u64>,
+    pub orders: RwSignal<Vec<Order>>,
+    pub records: RwSignal<Vec<IdempotencyRecordView>>,
+    pub server_up: RwSignal<bool>,
+}
+
+impl LabState {
+    pub fn new(lang: Lang) -> Self {
+        Self {
+            lang: RwSignal::new(lang),
+            hydrated: RwSignal::new(false),
+            settings: RwSignal::new(Settings::default()),
+            draft: RwSignal::new(default_draft("learner")),
+            operation: RwSignal::new(None),
+            activity: RwSignal::new(Activity::Idle),
+            generation: RwSignal::new(0),
+            orders: RwSignal::new(Vec::new()),
+            records: RwSignal::new(Vec::new()),
+            server_up: RwSignal::new(true),
+        }
+    }
+
+    pub fn texts(&self) -> &'static crate::i18n::Texts {
+        self.lang.get().texts()
+    }
+}
+
+pub fn default_draft(user_id: &str) -> CreateOrderRequest {
+    CreateOrderRequest {
+        user_id: user_id.into(),
+        items: vec![OrderItem {
+            sku: "BOOK-11".into(),
+            qty: 1,
+        }],
+    }
+}
+
+pub fn use_lab() -> LabState {
+    expect_context::<LabState>()
+}
+
+/// A short form of a key for tables: the first eight characters.
+pub fn short_key(key: &str) -> String {
+    if key.chars().count() <= 10 {
+        key.to_owned()
+    } else {
+        format!("{}…", key.chars().take(8).collect::<String>())
+    }
+}
+
+/// One line that says what a body asks for, e.g. `learner: BOOK-11 ×1, PEN ×2`.
+pub fn summarize(body: &CreateOrderRequest) -> String {
+    let items: Vec<String> = body
+        .items
+        .iter()
+        .map(|i| format!("{} ×{}", i.sku, i.qty))
+        .collect();
+    format!("{}: {}", body.user_id, items.join(", "))
+}

@@ -1,0 +1,150 @@
+//! The switches: who makes the key, and the lab's knobs.
+
+use leptos::prelude::*;
+
+use crate::lab::{client, driver, use_lab, KeyMode as Mode, Settings};
+
+#[component]
+pub fn KeyMode() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let mode = move || state.settings.get().mode;
+    let set_mode = move |mode: Mode| state.settings.update(|s| s.mode = mode);
+    view! {
+        <fieldset class="key-mode">
+            <legend>{move || texts().key_mode}</legend>
+            <label class="choice">
+                <input
+                    type="radio"
+                    name="key-mode"
+                    data-testid="mode-client"
+                    prop:checked=move || mode() == Mode::Client
+                    disabled=move || !state.hydrated.get()
+                    on:change=move |_| set_mode(Mode::Client)
+                />
+                <span>
+                    <strong>{move || texts().mode_client}</strong>
+                    <small class="gain">{move || texts().mode_client_gain}</small>
+                    <small class="risk">{move || texts().mode_client_risk}</small>
+                </span>
+            </label>
+            <label class="choice">
+                <input
+                    type="radio"
+                    name="key-mode"
+                    data-testid="mode-server"
+                    prop:checked=move || mode() == Mode::Server
+                    disabled=move || !state.hydrated.get()
+                    on:change=move |_| set_mode(Mode::Server)
+                />
+                <span>
+                    <strong>{move || texts().mode_server}</strong>
+                    <small class="gain">{move || texts().mode_server_gain}</small>
+                    <small class="risk">{move || texts().mode_server_risk}</small>
+                    <small class="note">{move || texts().mode_server_note}</small>
+                </span>
+            </label>
+        </fieldset>
+    }
+}
+
+#[component]
+pub fn LabControls() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let settings = move || state.settings.get();
+    let change =
+        move |edit: fn(&mut Settings, bool), on: bool| state.settings.update(|s| edit(s, on));
+    let reset = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = client::send("POST", "/lab/reset", &[], None, 10_000).await;
+            driver::abandon(state);
+            driver::refresh_tables(state);
+        });
+    };
+    view! {
+        <fieldset class="controls">
+            <legend>{move || texts().controls}</legend>
+            <label class="delay">
+                <span>{move || texts().delay}</span>
+                <input
+                    type="range"
+                    min="0"
+                    max="10000"
+                    step="500"
+                    data-testid="delay"
+                    prop:value=move || settings().delay_ms.to_string()
+                    disabled=move || !state.hydrated.get()
+                    on:input=move |ev| {
+                        let ms = event_target_value(&ev).parse().unwrap_or(0);
+                        state.settings.update(|s| s.delay_ms = ms);
+                    }
+                />
+                <output data-testid="delay-value">{move || settings().delay_ms}</output>
+            </label>
+            <small>{move || texts().delay_note}</small>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid="disable-while-pending"
+                    prop:checked=move || settings().disable_while_pending
+                    disabled=move || !state.hydrated.get()
+                    on:change=move |ev| change(|s, on| s.disable_while_pending = on, event_target_checked(&ev))
+                />
+                <span>{move || texts().disable_while_pending}</span>
+            </label>
+            <small>{move || texts().disable_note}</small>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="reset"
+                disabled=move || !state.hydrated.get()
+                on:click=reset
+            >{move || texts().reset}</button>
+        </fieldset>
+    }
+}
+
+#[component]
+pub fn Accidents() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let settings = move || state.settings.get();
+    let switch = move |id: &'static str,
+                       label: fn(&crate::i18n::Texts) -> &'static str,
+                       note: fn(&crate::i18n::Texts) -> &'static str,
+                       get: fn(&Settings) -> bool,
+                       set: fn(&mut Settings, bool)| {
+        view! {
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid=id
+                    prop:checked=move || get(&settings())
+                    disabled=move || !state.hydrated.get()
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        state.settings.update(|s| set(s, on));
+                    }
+                />
+                <span>
+                    {move || label(texts())}
+                    <small>{move || note(texts())}</small>
+                </span>
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="accidents">
+            <legend>{move || texts().accidents}</legend>
+            {switch("accident-new-key", |t| t.acc_new_key, |t| t.acc_new_key_note,
+                |s| s.new_key_every_retry, |s, on| s.new_key_every_retry = on)}
+            {switch("accident-reuse-key", |t| t.acc_reuse, |t| t.acc_reuse_note,
+                |s| s.reuse_user_key, |s, on| s.reuse_user_key = on)}
+            {switch("lose-response", |t| t.acc_lose, |t| t.acc_lose_note,
+                |s| s.lose_first_response, |s, on| s.lose_first_response = on)}
+            {switch("fail-prepare", |t| t.acc_fail_prepare, |t| t.acc_fail_prepare_note,
+                |s| s.fail_next_prepare, |s, on| s.fail_next_prepare = on)}
+        </fieldset>
+    }
+}

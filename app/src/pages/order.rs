@@ -1,0 +1,224 @@
+//! The order form, its buttons, and the line that says what is happening.
+
+use leptos::prelude::*;
+
+use crate::api::{OrderItem, MAX_ITEMS, MAX_QTY};
+use crate::i18n::fill;
+use crate::lab::{driver, short_key, use_lab, Activity, Phase};
+
+#[component]
+pub fn OrderPanel() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let operation = move || state.operation.get();
+    let pending = move || operation().is_some_and(|op| op.is_pending());
+    let finished = move || operation().is_some_and(|op| !op.is_pending());
+    // Editing the form after an operation began makes the next click a new operation.
+    let edited = move || operation().is_some_and(|op| op.body != state.draft.get());
+    let primary_disabled = move || {
+        let settings = state.settings.get();
+        !state.hydrated.get()
+            || (pending() && !edited() && settings.disable_while_pending)
+            || (finished() && !edited())
+    };
+    let primary = move |_| {
+        if pending() && !edited() {
+            driver::send_again(state);
+        } else {
+            driver::start(state);
+        }
+    };
+
+    view! {
+        <fieldset class="order">
+            <legend>{move || texts().order}</legend>
+            <OrderForm/>
+            <div class="actions">
+                <button
+                    type="button"
+                    class="primary"
+                    data-testid="place-order"
+                    disabled=primary_disabled
+                    on:click=primary
+                >
+                    {move || if edited() { texts().place_new_order } else { texts().place_order }}
+                </button>
+                <Show when=finished>
+                    <button type="button" data-testid="send-again" on:click=move |_| driver::send_again(state)>
+                        {move || texts().send_again}
+                    </button>
+                    <button type="button" data-testid="new-order" on:click=move |_| driver::abandon(state)>
+                        {move || texts().new_order}
+                    </button>
+                </Show>
+                <Show when=move || pending() && state.activity.get() == Activity::Idle>
+                    <button type="button" class="danger" data-testid="abandon" on:click=move |_| driver::abandon(state)>
+                        {move || texts().abandon}
+                    </button>
+                </Show>
+            </div>
+            <Show when=move || edited() && operation().is_some()>
+                <p class="note" data-testid="edited-note">{move || texts().edited_note}</p>
+            </Show>
+            <Show when=move || pending() && state.activity.get() == Activity::Idle>
+                <p class="note">{move || texts().abandon_note}</p>
+            </Show>
+            <StatusLine/>
+        </fieldset>
+    }
+}
+
+#[component]
+fn OrderForm() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let items = move || state.draft.get().items;
+    let disabled = move || !state.hydrated.get();
+    let set_item = move |index: usize, edit: Box<dyn FnOnce(&mut OrderItem)>| {
+        state.draft.update(|d| {
+            if let Some(item) = d.items.get_mut(index) {
+                edit(item);
+            }
+        })
+    };
+    view! {
+        <label class="field">
+            <span>{move || texts().user_id}</span>
+            <input
+                type="text"
+                data-testid="user-id"
+                maxlength="64"
+                prop:value=move || state.draft.get().user_id
+                disabled=disabled
+                on:input=move |ev| {
+                    let user = event_target_value(&ev);
+                    crate::lab::client::save_learner_id(&user);
+                    state.draft.update(|d| d.user_id = user);
+                }
+            />
+        </label>
+        <table class="items">
+            <thead>
+                <tr>
+                    <th scope="col">{move || texts().sku}</th>
+                    <th scope="col">{move || texts().qty}</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>
+                {move || {
+                    items()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, item)| {
+                            view! {
+                                <tr>
+                                    <td>
+                                        <input
+                                            type="text"
+                                            maxlength="32"
+                                            aria-label=move || texts().sku
+                                            data-testid=format!("sku-{index}")
+                                            prop:value=item.sku.clone()
+                                            disabled=disabled
+                                            on:change=move |ev| {
+                                                let sku = event_target_value(&ev);
+                                                set_item(index, Box::new(move |i| i.sku = sku));
+                                            }
+                                        />
+                                    </td>
+                                    <td>
+                                        <input
+                                            type="number"
+                                            min="1"
+                                            max=MAX_QTY.to_string()
+                                            aria-label=move || texts().qty
+                                            data-testid=format!("qty-{index}")
+                                            prop:value=item.qty.to_string()
+                                            disabled=disabled
+                                            on:change=move |ev| {
+                                                let qty = event_target_value(&ev).parse().unwrap_or(0);
+                                                set_item(index, Box::new(move |i| i.qty = qty));
+                                            }
+                                        />
+                                    </td>
+                                    <td>
+                                        <button
+                                            type="button"
+                                            class="link"
+                                            disabled=move || { disabled() || items().len() <= 1 }
+                                            on:click=move |_| state.draft.update(|d| { d.items.remove(index); })
+                                        >{move || texts().remove_item}</button>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </tbody>
+        </table>
+        <button
+            type="button"
+            class="link"
+            data-testid="add-item"
+            disabled=move || { disabled() || items().len() >= MAX_ITEMS }
+            on:click=move |_| state.draft.update(|d| d.items.push(OrderItem { sku: "PEN-2".into(), qty: 1 }))
+        >{move || texts().add_item}</button>
+    }
+}
+
+/// Announced to screen readers as it changes.
+#[component]
+fn StatusLine() -> impl IntoView {
+    let state = use_lab();
+    let status = move || {
+        let texts = state.texts();
+        match state.activity.get() {
+            Activity::Preparing => return texts.status_preparing.to_owned(),
+            Activity::Sending { attempt } => return fill(texts.status_sending, attempt),
+            Activity::Waiting { seconds } => return fill(texts.status_waiting, seconds),
+            Activity::Idle => {}
+        }
+        match state.operation.get().map(|op| op.phase) {
+            None => texts.status_idle.to_owned(),
+            Some(Phase::Pending) => String::new(),
+            Some(Phase::Done { replayed: false }) => texts.status_done.to_owned(),
+            Some(Phase::Done { replayed: true }) => texts.status_done_replayed.to_owned(),
+            Some(Phase::Failed { title, detail }) => {
+                format!("{} {detail}", fill(texts.status_failed, title))
+            }
+        }
+    };
+    let phase_class = move || match state.operation.get().map(|op| op.phase) {
+        Some(Phase::Done { .. }) => "status done",
+        Some(Phase::Failed { .. }) => "status failed",
+        _ => "status",
+    };
+    let key = move || {
+        state
+            .operation
+            .get()
+            .and_then(|op| op.key.map(|k| (k, op.key_expires_at, op.resumed)))
+    };
+    view! {
+        <div class=phase_class>
+            <p aria-live="polite" role="status" data-testid="status">{status}</p>
+            {move || {
+                key()
+                    .map(|(key, expires, resumed)| {
+                        let texts = state.texts();
+                        view! {
+                            <p class="key-line">
+                                {texts.current_key}": "
+                                <code data-testid="current-key" title=key.clone()>{key.clone()}</code>
+                                {expires.map(|at| format!(" ({})", fill(texts.key_expires, at)))}
+                            </p>
+                            {resumed.then(|| view! {
+                                <p class="banner" data-testid="resume-banner">{fill(texts.resuming, short_key(&key))}</p>
+                            })}
+                        }
+                    })
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,97 @@
+//! Every attempt of the current operation: what was sent, with which key, and what came back.
+
+use leptos::prelude::*;
+
+use crate::i18n::Texts;
+use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
+
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let attempts = move || {
+        state
+            .operation
+            .get()
+            .map(|op| op.attempts)
+            .unwrap_or_default()
+    };
+    view! {
+        <h2>{move || texts().timeline}</h2>
+        <Show
+            when=move || !attempts().is_empty()
+            fallback=move || view! { <p class="empty">{texts().timeline_empty}</p> }
+        >
+            <div class="scroll">
+                <table class="timeline" data-testid="timeline">
+                    <thead>
+                        <tr>
+                            <th scope="col">"#"</th>
+                            <th scope="col">{move || texts().col_time}</th>
+                            <th scope="col">{move || texts().col_key}</th>
+                            <th scope="col">{move || texts().col_sent}</th>
+                            <th scope="col">{move || texts().col_status}</th>
+                            <th scope="col">{move || texts().col_replayed}</th>
+                            <th scope="col">{move || texts().col_latency}</th>
+                            <th scope="col">{move || texts().col_what}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || attempts().into_iter().map(|a| row(a, texts())).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </Show>
+    }
+}
+
+fn row(attempt: AttemptLog, texts: &'static Texts) -> impl IntoView {
+    let status = match (attempt.status, &attempt.explain) {
+        (Some(status), _) => status.to_string(),
+        (None, Explain::Sending) => "…".into(),
+        (None, _) => "—".into(),
+    };
+    let kind = match attempt.kind {
+        AttemptKind::Order => None,
+        AttemptKind::ExtraClick => Some(texts.extra_click),
+        AttemptKind::Prepare => Some(texts.prepare_call),
+    };
+    let class = match &attempt.explain {
+        Explain::Created => "ok",
+        Explain::Replayed | Explain::Prepared => "replay",
+        Explain::InFlight | Explain::Sending | Explain::KeyExpired => "wait",
+        _ => "bad",
+    };
+    let key = attempt.key.clone().unwrap_or_default();
+    let status_attr = status.clone();
+    view! {
+        <tr class=class data-testid="attempt" data-status=status_attr>
+            <td>{attempt.id}</td>
+            <td class="mono">{attempt.at}</td>
+            <td class="mono" title=key.clone()>{short_key(&key)}</td>
+            <td>{kind.map(|k| view! { <span class="tag">{k}</span>" " })}{attempt.sent}</td>
+            <td class="mono">{status}</td>
+            <td>{if attempt.replayed { texts.yes } else { texts.no }}</td>
+            <td class="mono">{attempt.latency_ms.map(|ms| format!("{ms} ms"))}</td>
+            <td>
+                {explain(&attempt.explain, texts)}
+                {attempt.server_says.map(|words| view! { <small class="server-says">{words}</small> })}
+            </td>
+        </tr>
+    }
+}
+
+fn explain(explain: &Explain, texts: &'static Texts) -> String {
+    match explain {
+        Explain::Sending => String::new(),
+        Explain::Created => texts.explain_created.into(),
+        Explain::Replayed => texts.explain_replayed.into(),
+        Explain::InFlight => texts.explain_in_flight.into(),
+        Explain::Mismatch => texts.explain_mismatch.into(),
+        Explain::Network(error) => format!("{} ({error})", texts.explain_network),
+        Explain::Prepared => texts.explain_prepared.into(),
+        Explain::KeyExpired => texts.explain_key_expired.into(),
+        Explain::Problem { .. } => String::new(),
+        Explain::Interrupted => texts.explain_interrupted.into(),
+    }
+}

@@ -1,0 +1,55 @@
+// Debian's Chromium, headless, driven by playwright-core (which downloads no browser).
+import { chromium } from "playwright-core";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run",
+    ],
+  });
+}
+
+/// A fresh tab on the lab, once the WASM is live (never a fixed sleep).
+export async function openLab(browser, base, path = "/") {
+  const context = await browser.newContext({ locale: "en-US" });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+  await page.goto(base + path);
+  await waitHydrated(page);
+  return page;
+}
+
+export async function waitHydrated(page) {
+  await page.waitForSelector("html[data-hydrated=true]", { timeout: 30_000 });
+}
+
+export const byTest = (id) => `[data-testid="${id}"]`;
+
+export async function setDelay(page, ms) {
+  await page.locator(byTest("delay")).evaluate((input, value) => {
+    input.value = String(value);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }, ms);
+  await page.waitForFunction((v) => document.querySelector('[data-testid="delay-value"]').textContent === String(v), ms);
+}
+
+export async function waitDone(page) {
+  await page.waitForSelector(".status.done", { timeout: 30_000 });
+}
+
+export async function currentKey(page) {
+  return (await page.locator(byTest("current-key")).textContent()).trim();
+}
+
+/// Waits until the orders table (refreshed from the server) shows `count` orders.
+export async function waitOrdersShown(page, count) {
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="orders-count"]')?.textContent === String(n),
+    count,
+    { timeout: 15_000 },
+  );
+}

@@ -1,0 +1,109 @@
+// The learner's flow in a real browser: one order, however often you click or reload.
+import { test, before, after, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "./server.mjs";
+import {
+  launchBrowser, openLab, waitHydrated, byTest, setDelay, waitDone, currentKey, waitOrdersShown,
+} from "./browser.mjs";
+
+let browser;
+let server;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser.close(); });
+beforeEach(async () => { server = await startServer(); });
+afterEach(async () => { await server.stop(); });
+
+test("ten rapid clicks make exactly one order", async () => {
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 1000);
+  const button = page.locator(byTest("place-order"));
+  for (let i = 0; i < 10; i++) await button.click({ force: true, noWaitAfter: true });
+  await waitDone(page);
+
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 1, "one order in the database");
+  await waitOrdersShown(page, 1);
+  const key = await currentKey(page);
+  assert.equal(orders[0].idempotencyKey, key);
+  const keys = await page.locator(`${byTest("attempt")} td:nth-child(3)`).evaluateAll(
+    (cells) => cells.map((c) => c.getAttribute("title")),
+  );
+  assert.ok(keys.length >= 2, "the clicks were sent as attempts");
+  assert.ok(keys.every((k) => k === key), "every attempt carried the same key");
+});
+
+test("a reload mid-request resumes the same key and makes one order", async () => {
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 3000);
+  await page.locator(byTest("place-order")).click();
+  await page.waitForSelector(`${byTest("attempt")}[data-status="…"]`);
+  const key = await currentKey(page);
+  await page.waitForFunction(() => fetch("/idempotency-records").then((r) => r.json()).then((r) => r.length === 1));
+
+  await page.reload();
+  await waitHydrated(page);
+  const banner = await page.locator(byTest("resume-banner")).textContent();
+  assert.match(banner, new RegExp(key.slice(0, 8)), "the page says it resumes the kept key");
+  assert.match(banner, /kept across the reload/);
+  await waitDone(page);
+
+  assert.equal(await currentKey(page), key, "the same key after the reload");
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 1);
+  assert.equal(orders[0].idempotencyKey, key);
+  await waitOrdersShown(page, 1);
+});
+
+test("server-issued keys: one order each, a new key for the next order", async () => {
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 0);
+  await page.locator(byTest("mode-server")).check();
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  const first = await currentKey(page);
+  assert.match(first, /^srv_/);
+  assert.match(await page.locator(".key-line").textContent(), /issued key expires at/);
+
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  const second = await currentKey(page);
+  assert.match(second, /^srv_/);
+  assert.notEqual(second, first);
+
+  const orders = await server.json("/orders");
+  assert.deepEqual(orders.map((o) => o.idempotencyKey).sort(), [first, second].sort());
+  await waitOrdersShown(page, 2);
+});
+
+test("a 409 and a 422 are shown with the server's explanation", async () => {
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 2000);
+  await page.locator(byTest("place-order")).click();
+  await page.waitForSelector(`${byTest("attempt")}[data-status="…"]`);
+  await page.locator(byTest("place-order")).click();
+  const busy = page.locator(`${byTest("attempt")}[data-status="409"]`).first();
+  await busy.waitFor();
+  assert.match(await busy.textContent(), /still running/);
+  assert.match(await busy.textContent(), /A request with this key is in progress/);
+  await waitDone(page);
+
+  // Accident 2: the key is one per user, so a changed order reuses it.
+  await page.locator(byTest("accident-reuse-key")).check();
+  await setDelay(page, 0);
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("qty-0")).fill("2");
+  await page.locator(byTest("qty-0")).dispatchEvent("change");
+  await page.locator(byTest("place-order")).click();
+  await page.waitForSelector(".status.failed");
+  const status = await page.locator(byTest("status")).textContent();
+  assert.match(status, /already used for a different request/);
+  const refused = page.locator(`${byTest("attempt")}[data-status="422"]`);
+  assert.match(await refused.textContent(), /belongs to a different request/);
+
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 2, "the first order and the reused-key order; the changed one was refused");
+});
