@@ -152,3 +152,89 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     }
     serde_json::from_str(&answer.body).map_err(|e| e.to_string())
 }
+
+/// Bodies of finished operations by key, so a 422 can show what the key was first used for.
+const BODIES_KEY: &str = "idem-lab.bodies";
+const MAX_REMEMBERED: usize = 50;
+
+pub fn remember_body(key: &str, body: &crate::api::CreateOrderRequest) {
+    let mut bodies: Vec<(String, crate::api::CreateOrderRequest)> =
+        SessionStorage::get(BODIES_KEY).unwrap_or_default();
+    if bodies.iter().any(|(k, _)| k == key) {
+        return;
+    }
+    bodies.push((key.to_owned(), body.clone()));
+    if bodies.len() > MAX_REMEMBERED {
+        bodies.remove(0);
+    }
+    let _ = SessionStorage::set(BODIES_KEY, &bodies);
+}
+
+pub fn first_body(key: &str) -> Option<crate::api::CreateOrderRequest> {
+    let bodies: Vec<(String, crate::api::CreateOrderRequest)> =
+        SessionStorage::get(BODIES_KEY).unwrap_or_default();
+    bodies
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, body)| body)
+}
+
+/// `?name=value` from the page's address.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
+/// Puts a scenario in the address bar, so the page can be shared or reloaded as it is.
+pub fn set_query(query: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query));
+    }
+}
+
+/// (`window.isSecureContext`, whether `crypto.randomUUID` exists here).
+pub fn secure_context_facts() -> Option<(bool, bool)> {
+    let window = web_sys::window()?;
+    let crypto = js_sys::Reflect::get(&window, &"crypto".into()).ok()?;
+    let has_random_uuid = js_sys::Reflect::has(&crypto, &"randomUUID".into()).unwrap_or(false);
+    Some((window.is_secure_context(), has_random_uuid))
+}
+
+/// The quiz's live check: one fresh key, two different bodies.
+pub async fn demonstrate_mismatch(lang: Lang) -> String {
+    use crate::api::{CreateOrderRequest, OrderItem, Problem};
+    let texts = lang.texts();
+    let key = new_key();
+    let body = |qty| CreateOrderRequest {
+        user_id: "quiz".into(),
+        items: vec![OrderItem {
+            sku: "QUIZ-1".into(),
+            qty,
+        }],
+    };
+    let mut statuses = Vec::new();
+    for qty in [1, 2] {
+        let headers = [
+            ("Content-Type", "application/json".to_string()),
+            ("Idempotency-Key", key.clone()),
+        ];
+        let json = serde_json::to_string(&body(qty)).unwrap_or_default();
+        match send("POST", "/orders", &headers, Some(json), 10_000).await {
+            Ok(answer) => {
+                let title = serde_json::from_str::<Problem>(&answer.body)
+                    .map(|p| p.title)
+                    .unwrap_or_default();
+                statuses.push(format!("{} {title}", answer.status).trim().to_owned());
+            }
+            Err(error) => statuses.push(format!("{} ({error})", texts.network_error)),
+        }
+    }
+    format!(
+        "{} → {}",
+        crate::i18n::fill(texts.quiz_live_result, &statuses[0]),
+        statuses[1]
+    )
+}

@@ -290,17 +290,17 @@ async fn attempt(
     );
     match (&explain, kind) {
         (Explain::Created | Explain::Replayed, _) => {
-            finish(
-                state,
-                generation,
-                Phase::Done {
-                    replayed: explain == Explain::Replayed,
-                },
-            );
+            client::remember_body(key, body);
+            let replayed = explain == Explain::Replayed;
+            finish(state, generation, Phase::Done { replayed });
         }
-        (Explain::Mismatch | Explain::Problem { .. }, AttemptKind::Order)
-            if matches!(next, Next::Stop) =>
-        {
+        (Explain::Mismatch, _) => {
+            let first = client::first_body(key);
+            update(state, generation, |op| op.conflict = first);
+            let (title, detail) = problem_text(result.as_ref().ok());
+            finish(state, generation, Phase::Failed { title, detail });
+        }
+        (Explain::Problem { .. }, AttemptKind::Order) if matches!(next, Next::Stop) => {
             let (title, detail) = problem_text(result.as_ref().ok());
             finish(state, generation, Phase::Failed { title, detail });
         }

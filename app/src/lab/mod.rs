@@ -119,6 +119,9 @@ pub struct Operation {
     /// Set when a reload found this operation pending.
     #[serde(default)]
     pub resumed: bool,
+    /// On a 422: the body this key was first used for.
+    #[serde(default)]
+    pub conflict: Option<CreateOrderRequest>,
 }
 
 impl Operation {
@@ -131,6 +134,7 @@ impl Operation {
             attempts: Vec::new(),
             phase: Phase::Pending,
             resumed: false,
+            conflict: None,
         }
     }
 

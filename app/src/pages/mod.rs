@@ -1,7 +1,9 @@
 //! The lab page, assembled from its panels.
 
 mod controls;
+mod learn;
 mod order;
+mod sequence;
 mod tables;
 mod timeline;
 
@@ -59,6 +61,7 @@ pub fn Lab() -> impl IntoView {
                     {move || texts().server_unreachable}
                 </p>
             </Show>
+            <learn::Scenarios/>
             <div class="columns">
                 <section class="panel">
                     <controls::KeyMode/>
@@ -67,12 +70,24 @@ pub fn Lab() -> impl IntoView {
                     <controls::Accidents/>
                 </section>
                 <section class="panel">
+                    <learn::MismatchView/>
                     <timeline::Timeline/>
+                    <sequence::SequenceDiagram/>
                 </section>
             </div>
             <div class="columns">
                 <section class="panel"><tables::OrdersTable/></section>
                 <section class="panel"><tables::RecordsTable/></section>
+            </div>
+            <div class="columns">
+                <section class="panel">
+                    <learn::Comparison/>
+                    <learn::DecisionGuide/>
+                </section>
+                <section class="panel">
+                    <learn::Quiz/>
+                    <learn::SecureContext/>
+                </section>
             </div>
         </div>
     }
@@ -87,6 +102,9 @@ fn wake_up(state: LabState) {
         }
         let learner = client::learner_id();
         state.draft.update(|d| d.user_id = learner);
+        if let Some(name) = client::query_param("scenario") {
+            learn::apply_scenario(state, &name);
+        }
         if let Some(operation) = client::load_operation() {
             state.draft.set(operation.body.clone());
             driver::resume(state, operation);

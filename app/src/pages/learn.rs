@@ -1,0 +1,363 @@
+//! The teaching panels around the sandbox: scenarios, the refused request side by side, the
+//! comparison of the two designs, the decision guide, the secure-context accident and the quiz.
+
+use leptos::prelude::*;
+
+use crate::api::CreateOrderRequest;
+use crate::i18n::{fill, Texts};
+use crate::lab::{client, driver, summarize, use_lab, KeyMode, LabState, Settings};
+
+/// A named set of switches; `?scenario=<name>` opens the lab with it.
+pub struct Scenario {
+    pub name: &'static str,
+    title: fn(&Texts) -> &'static str,
+    hint: fn(&Texts) -> &'static str,
+    apply: fn(&mut Settings),
+}
+
+pub const SCENARIOS: [Scenario; 6] = [
+    Scenario {
+        name: "click-storm",
+        title: |t| t.sc_storm,
+        hint: |t| t.sc_storm_hint,
+        apply: |s| s.delay_ms = 2000,
+    },
+    Scenario {
+        name: "reload",
+        title: |t| t.sc_reload,
+        hint: |t| t.sc_reload_hint,
+        apply: |s| s.delay_ms = 5000,
+    },
+    Scenario {
+        name: "lost-response",
+        title: |t| t.sc_lost,
+        hint: |t| t.sc_lost_hint,
+        apply: |s| {
+            s.delay_ms = 1500;
+            s.lose_first_response = true;
+        },
+    },
+    Scenario {
+        name: "new-key-every-retry",
+        title: |t| t.sc_new_key,
+        hint: |t| t.sc_new_key_hint,
+        apply: |s| {
+            s.delay_ms = 1500;
+            s.lose_first_response = true;
+            s.new_key_every_retry = true;
+        },
+    },
+    Scenario {
+        name: "reused-key",
+        title: |t| t.sc_reuse,
+        hint: |t| t.sc_reuse_hint,
+        apply: |s| s.reuse_user_key = true,
+    },
+    Scenario {
+        name: "prepare-fails",
+        title: |t| t.sc_prepare,
+        hint: |t| t.sc_prepare_hint,
+        apply: |s| {
+            s.mode = KeyMode::Server;
+            s.fail_next_prepare = true;
+        },
+    },
+];
+
+/// Resets the switches to a scenario's (keeping the learner's view preferences).
+pub fn apply_scenario(state: LabState, name: &str) -> bool {
+    let Some(scenario) = SCENARIOS.iter().find(|s| s.name == name) else {
+        return false;
+    };
+    state.settings.update(|settings| {
+        let only_mine = settings.only_mine;
+        *settings = Settings {
+            only_mine,
+            ..Settings::default()
+        };
+        (scenario.apply)(settings);
+    });
+    true
+}
+
+#[component]
+pub fn Scenarios() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let chosen = RwSignal::new(None::<&'static str>);
+    // A deep link (`?scenario=…`) was applied on load; show which one.
+    Effect::new(move |_| {
+        let linked = client::query_param("scenario");
+        chosen.set(
+            SCENARIOS
+                .iter()
+                .map(|s| s.name)
+                .find(|name| Some(*name) == linked.as_deref()),
+        );
+    });
+    view! {
+        <fieldset class="scenarios">
+            <legend>{move || texts().scenarios}</legend>
+            <div class="scenario-buttons">
+                {SCENARIOS.iter().map(|scenario| {
+                    let name = scenario.name;
+                    view! {
+                        <a
+                            class="scenario"
+                            href=format!("?scenario={name}")
+                            data-testid=format!("scenario-{name}")
+                            aria-current=move || (chosen.get() == Some(name)).then_some("true")
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                if apply_scenario(state, name) {
+                                    chosen.set(Some(name));
+                                    driver::abandon(state);
+                                    client::set_query(&format!("?scenario={name}"));
+                                }
+                            }
+                        >{move || (scenario.title)(texts())}</a>
+                    }
+                }).collect_view()}
+            </div>
+            {move || chosen.get().and_then(|name| SCENARIOS.iter().find(|s| s.name == name)).map(|scenario| {
+                view! { <p class="hint" data-testid="scenario-hint">{(scenario.hint)(texts())}</p> }
+            })}
+        </fieldset>
+    }
+}
+
+/// On a 422: the body the key was first used for, beside the one just refused.
+#[component]
+pub fn MismatchView() -> impl IntoView {
+    let state = use_lab();
+    let conflict = move || {
+        state
+            .operation
+            .get()
+            .and_then(|op| op.conflict.clone().map(|first| (first, op.body)))
+    };
+    move || {
+        conflict().map(|(first, now): (CreateOrderRequest, CreateOrderRequest)| {
+            let texts = state.texts();
+            view! {
+                <div class="mismatch" data-testid="mismatch">
+                    <h3>{texts.mismatch_title}</h3>
+                    <div class="side-by-side">
+                        <figure>
+                            <figcaption>{texts.mismatch_first}</figcaption>
+                            <pre data-testid="mismatch-first">{pretty(&first)}</pre>
+                        </figure>
+                        <figure>
+                            <figcaption>{texts.mismatch_now}</figcaption>
+                            <pre data-testid="mismatch-now">{pretty(&now)}</pre>
+                        </figure>
+                    </div>
+                    <p>{texts.mismatch_why}</p>
+                </div>
+            }
+        })
+    }
+}
+
+fn pretty(body: &CreateOrderRequest) -> String {
+    serde_json::to_string_pretty(body).unwrap_or_else(|_| summarize(body))
+}
+
+#[component]
+pub fn Comparison() -> impl IntoView {
+    let state = use_lab();
+    move || {
+        let t = state.texts();
+        let rows = [
+            (t.cmp_benefits, t.cmp_client_benefits, t.cmp_server_benefits),
+            (t.cmp_costs, t.cmp_client_costs, t.cmp_server_costs),
+            (t.cmp_pitfalls, t.cmp_client_pitfalls, t.cmp_server_pitfalls),
+            (t.cmp_fits, t.cmp_client_fits, t.cmp_server_fits),
+        ];
+        view! {
+            <h2>{t.compare}</h2>
+            <div class="scroll">
+                <table class="compare">
+                    <thead>
+                        <tr><th></th><th scope="col">{t.mode_client}</th><th scope="col">{t.mode_server}</th></tr>
+                    </thead>
+                    <tbody>
+                        {rows.into_iter().map(|(aspect, client, server)| view! {
+                            <tr><th scope="row">{aspect}</th><td>{client}</td><td>{server}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+    }
+}
+
+#[component]
+pub fn DecisionGuide() -> impl IntoView {
+    let state = use_lab();
+    // (label, favours server-issued keys)
+    let questions: [(fn(&Texts) -> &'static str, bool); 4] = [
+        (|t| t.guide_flaky, false),
+        (|t| t.guide_many, true),
+        (|t| t.guide_ttl, true),
+        (|t| t.guide_small, false),
+    ];
+    let ticked = RwSignal::new([false; 4]);
+    let verdict = move || {
+        let t = state.texts();
+        let marks = ticked.get();
+        let server = (0..4).filter(|&i| marks[i] && questions[i].1).count();
+        let client = (0..4).filter(|&i| marks[i] && !questions[i].1).count();
+        match (client, server) {
+            (0, 0) => t.guide_default,
+            (c, s) if s > c => t.guide_server,
+            _ => t.guide_client,
+        }
+    };
+    view! {
+        <fieldset class="guide">
+            <legend>{move || state.texts().guide}</legend>
+            {questions.iter().enumerate().map(|(i, (label, _))| {
+                let label = *label;
+                view! {
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            data-testid=format!("guide-{i}")
+                            prop:checked=move || ticked.get()[i]
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                ticked.update(|marks| marks[i] = on);
+                            }
+                        />
+                        <span>{move || label(state.texts())}</span>
+                    </label>
+                }
+            }).collect_view()}
+            <p class="verdict" aria-live="polite" data-testid="guide-verdict">{verdict}</p>
+        </fieldset>
+    }
+}
+
+#[component]
+pub fn SecureContext() -> impl IntoView {
+    let state = use_lab();
+    // Read in the browser once it is live; the server cannot know.
+    let facts = RwSignal::new(None::<(bool, bool)>);
+    Effect::new(move |_| facts.set(client::secure_context_facts()));
+    view! {
+        <h2>{move || state.texts().secure}</h2>
+        {move || facts.get().map(|(secure, has_random_uuid)| {
+            let t = state.texts();
+            view! {
+                <ul class="facts" data-testid="secure-context">
+                    <li><code>{fill(t.secure_now, secure)}</code></li>
+                    <li><code>{fill(t.secure_uuid, has_random_uuid)}</code></li>
+                </ul>
+            }
+        })}
+        <p>{move || state.texts().secure_why}</p>
+        <p>{move || state.texts().secure_fix}</p>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Answer {
+    Client,
+    Server,
+}
+
+#[component]
+pub fn Quiz() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let cases: [(
+        fn(&Texts) -> &'static str,
+        fn(&Texts) -> &'static str,
+        Answer,
+    ); 3] = [
+        (|t| t.quiz_case_pay, |t| t.quiz_why_pay, Answer::Client),
+        (
+            |t| t.quiz_case_partner,
+            |t| t.quiz_why_partner,
+            Answer::Server,
+        ),
+        (|t| t.quiz_case_admin, |t| t.quiz_why_admin, Answer::Client),
+    ];
+    let picks = RwSignal::new([None::<Answer>; 3]);
+    let q2 = RwSignal::new(None::<usize>);
+    let live = RwSignal::new(None::<String>);
+    let check_live = move |_| {
+        live.set(Some("…".into()));
+        leptos::task::spawn_local(async move {
+            live.set(Some(
+                client::demonstrate_mismatch(state.lang.get_untracked()).await,
+            ));
+            driver::refresh_tables(state);
+        });
+    };
+    let options: [(fn(&Texts) -> &'static str, bool); 4] = [
+        (|t| t.quiz_opt_second, false),
+        (|t| t.quiz_opt_replay, false),
+        (|t| t.quiz_opt_422, true),
+        (|t| t.quiz_opt_overwrite, false),
+    ];
+    view! {
+        <h2>{move || texts().quiz}</h2>
+        <fieldset class="quiz" data-testid="quiz-1">
+            <legend>{move || texts().quiz_q1}</legend>
+            {cases.iter().enumerate().map(|(i, (case, why, right))| {
+                let (case, why, right) = (*case, *why, *right);
+                let choose = move |answer| picks.update(|p| p[i] = Some(answer));
+                view! {
+                    <div class="quiz-case">
+                        <p>{move || case(texts())}</p>
+                        <div class="quiz-choices">
+                            <button type="button" data-testid=format!("q1-{i}-client")
+                                aria-pressed=move || (picks.get()[i] == Some(Answer::Client)).to_string()
+                                on:click=move |_| choose(Answer::Client)>{move || texts().quiz_client}</button>
+                            <button type="button" data-testid=format!("q1-{i}-server")
+                                aria-pressed=move || (picks.get()[i] == Some(Answer::Server)).to_string()
+                                on:click=move |_| choose(Answer::Server)>{move || texts().quiz_server}</button>
+                        </div>
+                        {move || picks.get()[i].map(|pick| {
+                            let t = texts();
+                            let correct = pick == right;
+                            view! {
+                                <p class=if correct { "feedback right" } else { "feedback wrong" } data-testid=format!("q1-{i}-feedback")>
+                                    {if correct { t.quiz_right } else { t.quiz_wrong }}" "{why(t)}
+                                </p>
+                            }
+                        })}
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
+        <fieldset class="quiz" data-testid="quiz-2">
+            <legend>{move || texts().quiz_q2}</legend>
+            <div class="quiz-choices">
+                {options.iter().enumerate().map(|(i, (label, _))| {
+                    let label = *label;
+                    view! {
+                        <button type="button" data-testid=format!("q2-{i}")
+                            aria-pressed=move || (q2.get() == Some(i)).to_string()
+                            on:click=move |_| q2.set(Some(i))>{move || label(texts())}</button>
+                    }
+                }).collect_view()}
+            </div>
+            {move || q2.get().map(|i| {
+                let t = texts();
+                let correct = options[i].1;
+                view! {
+                    <p class=if correct { "feedback right" } else { "feedback wrong" } data-testid="q2-feedback">
+                        {if correct { t.quiz_right } else { t.quiz_wrong }}" "{t.quiz_why_422}
+                    </p>
+                }
+            })}
+            <button type="button" data-testid="q2-live" disabled=move || !state.hydrated.get() on:click=check_live>
+                {move || texts().quiz_check_live}
+            </button>
+            {move || live.get().map(|result| view! { <p class="live-result" data-testid="q2-live-result">{result}</p> })}
+        </fieldset>
+    }
+}

@@ -1,0 +1,182 @@
+//! A sequence diagram of the current operation, drawn from its real attempts: who sent which
+//! key, what the server looked up or stored, and what came back. It can be stepped through.
+
+use leptos::prelude::*;
+
+use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
+
+const LANE_X: [f64; 3] = [70.0, 330.0, 590.0];
+const WIDTH: f64 = 660.0;
+const ROW: f64 = 34.0;
+const TOP: f64 = 46.0;
+
+/// One arrow between two lanes.
+struct Message {
+    from: usize,
+    to: usize,
+    label: String,
+    style: &'static str,
+}
+
+#[component]
+pub fn SequenceDiagram() -> impl IntoView {
+    let state = use_lab();
+    let texts = move || state.texts();
+    let attempts = move || {
+        state
+            .operation
+            .get()
+            .map(|op| op.attempts)
+            .unwrap_or_default()
+    };
+    // How many attempts to show; None shows them all (and follows new ones).
+    let step = RwSignal::new(None::<usize>);
+    let total = move || attempts().len();
+    let shown = move || step.get().unwrap_or(total()).min(total());
+
+    view! {
+        <h2>{move || texts().sequence}</h2>
+        <p class="hint">{move || texts().sequence_hint}</p>
+        <Show
+            when=move || { total() > 0 }
+            fallback=move || view! { <p class="empty">{texts().timeline_empty}</p> }
+        >
+            <div class="stepper">
+                <button type="button" data-testid="step-back"
+                    disabled=move || shown() <= 1
+                    on:click=move |_| step.set(Some(shown().saturating_sub(1).max(1)))
+                >{move || texts().step_back}</button>
+                <span data-testid="step-label">{move || format!("{} / {}", shown(), total())}</span>
+                <button type="button" data-testid="step-forward"
+                    disabled=move || { shown() >= total() }
+                    on:click=move |_| step.set(Some(shown() + 1))
+                >{move || texts().step_forward}</button>
+                <button type="button" class="link" on:click=move |_| step.set(None)>{move || texts().step_all}</button>
+            </div>
+            {move || diagram(&attempts()[..shown()], texts())}
+        </Show>
+    }
+}
+
+fn diagram(attempts: &[AttemptLog], texts: &'static crate::i18n::Texts) -> impl IntoView {
+    let messages: Vec<(u32, Message)> = attempts
+        .iter()
+        .flat_map(|attempt| {
+            messages_for(attempt, texts)
+                .into_iter()
+                .map(move |m| (attempt.id, m))
+        })
+        .collect();
+    let height = TOP + ROW * messages.len() as f64 + 20.0;
+    let lanes = [texts.lane_client, texts.lane_server, texts.lane_database];
+    view! {
+        <div class="scroll">
+            <svg
+                class="sequence"
+                data-testid="sequence"
+                role="img"
+                aria-label=texts.sequence
+                viewBox=format!("0 0 {WIDTH} {height}")
+                width=WIDTH
+                height=height
+            >
+                <defs>
+                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/>
+                    </marker>
+                </defs>
+                {lanes.iter().enumerate().map(|(i, name)| view! {
+                    <g class="lane">
+                        <text x=LANE_X[i] y="18" text-anchor="middle" class="lane-name">{*name}</text>
+                        <line x1=LANE_X[i] y1="26" x2=LANE_X[i] y2=height - 6.0/>
+                    </g>
+                }).collect_view()}
+                {messages.into_iter().enumerate().map(|(row, (attempt, message))| {
+                    let y = TOP + ROW * row as f64;
+                    let (x1, x2) = (LANE_X[message.from], LANE_X[message.to]);
+                    let label_x = (x1 + x2) / 2.0;
+                    let end = if message.style == "lost" { x1 + (x2 - x1) * 0.55 } else { x2 };
+                    view! {
+                        <g class=format!("message {}", message.style) data-testid="message">
+                            <text x=4 y=y + 4.0 class="attempt-no">{format!("#{attempt}")}</text>
+                            <line x1=x1 y1=y x2=end y2=y marker-end="url(#arrow)"/>
+                            <text x=label_x y=y - 6.0 text-anchor="middle">{message.label}</text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+        </div>
+    }
+}
+
+fn messages_for(attempt: &AttemptLog, texts: &'static crate::i18n::Texts) -> Vec<Message> {
+    let (client, server, db) = (0, 1, 2);
+    let key = attempt.key.as_deref().map(short_key).unwrap_or_default();
+    let msg = |from, to, label: String, style| Message {
+        from,
+        to,
+        label,
+        style,
+    };
+    let request = match attempt.kind {
+        AttemptKind::Prepare => msg(client, server, "POST /orders/prepare".into(), "request"),
+        _ => msg(
+            client,
+            server,
+            format!("POST /orders  key {key}"),
+            "request",
+        ),
+    };
+    let status = attempt.status.map(|s| s.to_string()).unwrap_or_default();
+    let mut messages = vec![request];
+    match &attempt.explain {
+        Explain::Sending => messages.push(msg(server, db, texts.seq_working.into(), "pending")),
+        Explain::Created => {
+            messages.push(msg(server, db, texts.seq_claim.into(), "store"));
+            messages.push(msg(server, db, texts.seq_commit.into(), "store"));
+            messages.push(msg(
+                server,
+                client,
+                format!("{status} {}", texts.seq_created),
+                "ok",
+            ));
+        }
+        Explain::Replayed => {
+            messages.push(msg(server, db, texts.seq_lookup_done.into(), "lookup"));
+            messages.push(msg(
+                server,
+                client,
+                format!("{status} Idempotent-Replayed: true"),
+                "replay",
+            ));
+        }
+        Explain::InFlight => {
+            messages.push(msg(server, db, texts.seq_lookup_busy.into(), "lookup"));
+            messages.push(msg(server, client, format!("{status} Retry-After"), "wait"));
+        }
+        Explain::Mismatch => {
+            messages.push(msg(server, db, texts.seq_lookup_other.into(), "lookup"));
+            messages.push(msg(
+                server,
+                client,
+                format!("{status} {}", texts.seq_refused),
+                "bad",
+            ));
+        }
+        Explain::Prepared => {
+            messages.push(msg(
+                server,
+                client,
+                format!("{status} {}", texts.seq_issued),
+                "ok",
+            ));
+        }
+        Explain::Network(_) | Explain::Interrupted => {
+            messages.push(msg(server, client, texts.seq_lost.into(), "lost"));
+        }
+        Explain::KeyExpired | Explain::Problem { .. } => {
+            messages.push(msg(server, client, status, "bad"));
+        }
+    }
+    messages
+}

@@ -1,0 +1,123 @@
+// The teaching lab in a real browser: each accident caused, watched and fixed; languages; quiz.
+import { test, before, after, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "./server.mjs";
+import { launchBrowser, openLab, waitHydrated, byTest, waitDone, currentKey, waitOrdersShown } from "./browser.mjs";
+
+let browser;
+let server;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser.close(); });
+beforeEach(async () => { server = await startServer(); });
+afterEach(async () => { await server.stop(); });
+
+test("accident 1 on: a new key per retry turns a lost response into a duplicate order", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=new-key-every-retry");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 2, "the lost attempt and its retry both created an order");
+  assert.notEqual(orders[0].idempotencyKey, orders[1].idempotencyKey);
+  await waitOrdersShown(page, 2);
+  assert.equal(await page.locator(byTest("duplicate")).count(), 1, "the second order is marked");
+});
+
+test("accident 1 off: the lost response is replayed under the same key, one order", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=lost-response");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 1);
+  assert.equal(orders[0].idempotencyKey, await currentKey(page));
+  const statuses = await page.locator(byTest("attempt")).evaluateAll((rows) => rows.map((r) => r.dataset.status));
+  assert.equal(statuses[0], "—", "the first answer never reached the page");
+  assert.match(await page.locator(byTest("status")).textContent(), /replayed the stored answer/);
+  const lastRow = page.locator(byTest("attempt")).last();
+  assert.match(await lastRow.textContent(), /yes/, "the final answer is a replay");
+  await waitOrdersShown(page, 1);
+  assert.equal(await page.locator(byTest("duplicate")).count(), 0);
+});
+
+test("accident 2: a reused key gets a 422, with both bodies side by side", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=reused-key");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("qty-0")).fill("3");
+  await page.locator(byTest("qty-0")).dispatchEvent("change");
+  await page.locator(byTest("place-order")).click();
+  await page.waitForSelector(byTest("mismatch"));
+
+  assert.match(await page.locator(byTest("mismatch-first")).textContent(), /"qty": 1/);
+  assert.match(await page.locator(byTest("mismatch-now")).textContent(), /"qty": 3/);
+  assert.match(await page.locator(byTest("mismatch")).textContent(), /fingerprint/);
+  assert.equal((await server.json("/orders")).length, 1);
+});
+
+test("a failed prepare is retried and the order is placed once", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=prepare-fails");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+
+  const statuses = await page.locator(byTest("attempt")).evaluateAll((rows) => rows.map((r) => r.dataset.status));
+  assert.deepEqual(statuses, ["503", "201", "201"], "prepare failed, prepare again, then the order");
+  assert.match(await currentKey(page), /^srv_/);
+  assert.equal((await server.json("/orders")).length, 1);
+});
+
+test("the sequence diagram is drawn from the attempts and can be stepped through", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=lost-response");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  const all = await page.locator(`${byTest("sequence")} ${byTest("message")}`).count();
+  assert.ok(all >= 5, `messages for every attempt (${all})`);
+  assert.match(await page.locator(byTest("sequence")).textContent(), /answer lost/);
+  assert.match(await page.locator(byTest("sequence")).textContent(), /Idempotent-Replayed: true/);
+
+  await page.locator(byTest("step-back")).click();
+  const fewer = await page.locator(`${byTest("sequence")} ${byTest("message")}`).count();
+  assert.ok(fewer < all, "stepping back hides the last attempt");
+});
+
+test("the language switch changes the page and survives a reload", async () => {
+  const page = await openLab(browser, server.base);
+  await page.locator(byTest("lang-ja")).click();
+  assert.equal(await page.locator("h1").textContent(), "冪等キー実験室");
+  await page.reload();
+  await waitHydrated(page);
+  assert.equal(await page.locator("h1").textContent(), "冪等キー実験室");
+  assert.equal(await page.getAttribute("html", "lang"), "ja");
+  assert.match(await page.locator(byTest("place-order")).textContent(), /注文する/);
+  await page.locator(byTest("lang-en")).click();
+  assert.equal(await page.locator("h1").textContent(), "Idempotency keys lab");
+});
+
+test("the quiz grades answers and checks one against the live server", async () => {
+  const page = await openLab(browser, server.base);
+  await page.locator(byTest("q2-0")).click();
+  assert.match(await page.locator(byTest("q2-feedback")).textContent(), /Not quite/);
+  await page.locator(byTest("q2-2")).click();
+  assert.match(await page.locator(byTest("q2-feedback")).textContent(), /Right/);
+  await page.locator(byTest("q1-1-server")).click();
+  assert.match(await page.locator(byTest("q1-1-feedback")).textContent(), /Right/);
+  await page.locator(byTest("q1-0-server")).click();
+  assert.match(await page.locator(byTest("q1-0-feedback")).textContent(), /Not quite/);
+
+  await page.locator(byTest("q2-live")).click();
+  await page.waitForFunction(() => /422/.test(document.querySelector('[data-testid="q2-live-result"]')?.textContent ?? ""));
+  assert.match(await page.locator(byTest("q2-live-result")).textContent(), /201.*422/);
+});
+
+test("the decision guide recommends a design", async () => {
+  const page = await openLab(browser, server.base);
+  assert.match(await page.locator(byTest("guide-verdict")).textContent(), /usual starting point/);
+  await page.locator(byTest("guide-1")).check();
+  await page.locator(byTest("guide-2")).check();
+  assert.match(await page.locator(byTest("guide-verdict")).textContent(), /server-issued/);
+  await page.locator(byTest("guide-0")).check();
+  await page.locator(byTest("guide-3")).check();
+  assert.match(await page.locator(byTest("guide-verdict")).textContent(), /client-generated/);
+  assert.match(await page.locator(byTest("secure-context")).textContent(), /isSecureContext = true/);
+});
