@@ -18,6 +18,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang=pages::initial_lang().code()>
             <head>
                 <meta charset="utf-8"/>
+                <meta http-equiv="Content-Security-Policy" content=content_security_policy()/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
@@ -30,6 +31,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Scripts run only from this origin, plus the one inline hydration script that carries this
+/// response's nonce; WebAssembly needs `'wasm-unsafe-eval'` to compile. Sent as a `<meta>` in
+/// the server-rendered page, where the nonce is known.
+fn content_security_policy() -> String {
+    let nonce = leptos::nonce::use_nonce()
+        .map(|nonce| format!(" 'nonce-{nonce}'"))
+        .unwrap_or_default();
+    // `cargo leptos watch` reloads the page over a websocket on port 3001.
+    let reload = if cfg!(debug_assertions) {
+        " ws://localhost:3001 ws://127.0.0.1:3001"
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'{reload}; object-src 'none'; base-uri 'none'; \
+         form-action 'self'"
+    )
 }
 
 #[component]

@@ -50,10 +50,12 @@ impl AppState {
     }
 }
 
-/// The whole service: the API, then the pages and static files.
+/// The whole service: the API, then the pages and static files, all with security headers.
 pub fn app(state: AppState) -> Router {
     let options = ssr::leptos_options(&state.site_root);
-    http::api_routes(state).merge(ssr::page_routes(options))
+    http::api_routes(state)
+        .merge(ssr::page_routes(options))
+        .layer(axum::middleware::map_response(http::security_headers))
 }
 
 /// Binds the configured address, or both loopback addresses when none is given.

@@ -92,3 +92,138 @@ async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
     assert_eq!(orders.as_array().unwrap().len(), 1);
     server.kill().await;
 }
+
+/// 20 SIGKILLs at random moments while 8 clients place orders and retry their keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_none() {
+    use rand::Rng;
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, RwLock};
+
+    let (_dir, url) = temp_database();
+    let lease = ["--lease", "300ms"];
+    let first = start_process(&url, &lease).await;
+    let base = Arc::new(RwLock::new(first.base.clone()));
+    let crashing = Arc::new(AtomicBool::new(true));
+    let acknowledged: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    let interrupted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            let (base, crashing, acknowledged) =
+                (base.clone(), crashing.clone(), acknowledged.clone());
+            let interrupted = interrupted.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                let mut placed = 0;
+                while (crashing.load(Ordering::Relaxed) || placed < 5) && placed < 50 {
+                    let key = new_key();
+                    let body = order_body(&format!("client-{client}"), &format!("SKU-{placed}"), 1);
+                    loop {
+                        let delay = rand::thread_rng().gen_range(20..120).to_string();
+                        let target = format!("{}/orders", base.read().unwrap());
+                        let sent = http
+                            .post(target)
+                            .header("Idempotency-Key", &key)
+                            .header("X-Lab-Delay-Ms", delay)
+                            .json(&body)
+                            .send()
+                            .await;
+                        match sent {
+                            Ok(response) if response.status() == 201 => {
+                                let order: Value = response.json().await.unwrap();
+                                acknowledged
+                                    .lock()
+                                    .unwrap()
+                                    .insert(key.clone(), order["id"].as_str().unwrap().into());
+                                break;
+                            }
+                            Ok(response) if response.status() == 409 => {
+                                tokio::time::sleep(Duration::from_millis(50)).await
+                            }
+                            Ok(response) => panic!("unexpected {} for {key}", response.status()),
+                            // The server died under us: retry the same key.
+                            Err(_) => {
+                                interrupted.fetch_add(1, Ordering::Relaxed);
+                                tokio::time::sleep(Duration::from_millis(30)).await;
+                            }
+                        }
+                    }
+                    placed += 1;
+                }
+            })
+        })
+        .collect();
+
+    let mut server = first;
+    for _ in 0..20 {
+        let wait = rand::thread_rng().gen_range(50..300);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        server.kill().await;
+        server = start_process(&url, &lease).await;
+        *base.write().unwrap() = server.base.clone();
+    }
+    crashing.store(false, Ordering::Relaxed);
+    for client in clients {
+        tokio::time::timeout(Duration::from_secs(120), client)
+            .await
+            .expect("clients finish")
+            .unwrap();
+    }
+
+    let http = reqwest::Client::new();
+    let orders: Vec<Value> = http
+        .get(format!("{}/orders?limit=500", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 40,
+        "enough orders under load ({})",
+        acknowledged.len()
+    );
+    assert!(orders.len() < 500, "the check saw every order");
+    let mut per_key: HashMap<&str, Vec<&str>> = HashMap::new();
+    for order in &orders {
+        per_key
+            .entry(order["idempotencyKey"].as_str().unwrap())
+            .or_default()
+            .push(order["id"].as_str().unwrap());
+    }
+    for (key, order_id) in &acknowledged {
+        assert_eq!(
+            per_key.get(key.as_str()),
+            Some(&vec![order_id.as_str()]),
+            "key {key}: one order, the acknowledged one"
+        );
+    }
+    assert_eq!(
+        per_key.len(),
+        acknowledged.len(),
+        "no order without an acknowledged key"
+    );
+
+    // Every key was retried to the end, so no claim is left behind by the crashes.
+    let records: Vec<Value> = http
+        .get(format!("{}/idempotency-records?limit=500", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(records.len(), acknowledged.len());
+    assert!(
+        records.iter().all(|r| r["state"] == "completed"),
+        "no key stays locked"
+    );
+    server.kill().await;
+}

@@ -15,7 +15,6 @@ use tokio::process::{Child, Command};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    pub database_url: String,
     _dir: TempDir,
 }
 
@@ -40,7 +39,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         base,
         client: Client::new(),
-        database_url,
         _dir: dir,
     }
 }

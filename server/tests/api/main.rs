@@ -6,6 +6,7 @@ mod helpers;
 mod concurrency;
 mod crash;
 mod expiry;
+mod hostile;
 mod keys;
 mod lifecycle;
 mod pages;

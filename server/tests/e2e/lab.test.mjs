@@ -107,3 +107,19 @@ test("a 409 and a 422 are shown with the server's explanation", async () => {
   const orders = await server.json("/orders");
   assert.equal(orders.length, 2, "the first order and the reused-key order; the changed one was refused");
 });
+
+test("HTML in an order is shown as text, never run", async () => {
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 0);
+  const hostile = "<img src=x onerror=pwned=1>";
+  await page.locator(byTest("sku-0")).fill(hostile);
+  await page.locator(byTest("sku-0")).dispatchEvent("change");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await waitOrdersShown(page, 1);
+
+  const cell = page.locator(`${byTest("order-row")} td:nth-child(3)`);
+  assert.equal(await cell.textContent(), `${hostile} ×1`);
+  assert.equal(await page.locator(`${byTest("orders")} img`).count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+});
