@@ -28,6 +28,10 @@ test: tools site browser e2e-deps
 	cargo test --release -p app -p server
 	cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
 
+## Load, replays, storms, the SQLite ceiling, memory and bundle size: prints a table.
+bench: tools site
+	cargo bench -p server --bench load
+
 ## Edit-and-reload development with cargo-leptos (installs it the first time: ~12 minutes).
 watch: tools
 	command -v cargo-leptos >/dev/null || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked

@@ -1,11 +1,13 @@
 //! All SQL lives here: the SQLite file, its settings, and every statement the server runs.
 //!
 //! Writes go through one writer task that owns one connection. It takes every write that is
-//! waiting, runs them in a single `BEGIN IMMEDIATE` transaction (each in its own savepoint, so
-//! one failure does not sink the others), commits once, and only then answers each caller:
+//! waiting, runs them in a single `BEGIN IMMEDIATE` transaction (a write that fails undoes its
+//! own statements, so one failure does not sink the others), commits once, and only then answers each caller:
 //! one fsync carries many orders (group commit), and no write ever meets `SQLITE_BUSY` from
-//! another connection of ours. Reads use a small pool and see only committed data (WAL).
+//! another connection of ours. Each write is one or two statements: the writer's time is the
+//! server's throughput. Reads use a small pool and see only committed data (WAL).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -261,7 +263,7 @@ async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Write>
 }
 
 async fn commit_batch(conn: &mut SqliteConnection, writes: impl Iterator<Item = Write>) {
-    let writes: Vec<Write> = writes.collect();
+    let mut writes: Vec<Write> = writes.collect();
     if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         let error = StorageError::from(error);
         for write in writes {
@@ -269,52 +271,51 @@ async fn commit_batch(conn: &mut SqliteConnection, writes: impl Iterator<Item = 
         }
         return;
     }
+    // Replay counters: one UPDATE per key per batch, however many replays it saw.
+    let mut replays: HashMap<String, i64> = HashMap::new();
+    writes.retain(|write| match write {
+        Write::CountReplay(key) => {
+            *replays.entry(key.clone()).or_default() += 1;
+            false
+        }
+        _ => true,
+    });
     let mut done = Vec::with_capacity(writes.len());
     for write in writes {
-        done.push(apply_isolated(conn, write).await);
+        // A failed write is answered at once; each leaves nothing half-applied (see `apply`).
+        match apply(conn, write).await {
+            (done_write, None) => done.push(done_write),
+            (done_write, Some(error)) => fail_done(done_write, error),
+        }
     }
-    let committed = sqlx::query("COMMIT").execute(&mut *conn).await;
-    if let Err(error) = committed {
+    for (key, count) in replays {
+        let counted = sqlx::query(
+            "UPDATE idempotency_records SET replay_count = replay_count + ?2 WHERE key = ?1",
+        )
+        .bind(key)
+        .bind(count)
+        .execute(&mut *conn)
+        .await;
+        if let Err(error) = counted {
+            tracing::warn!(%error, "could not count replays");
+        }
+    }
+    // Nobody hears "done" before the COMMIT (and its fsync) has returned.
+    if let Err(error) = sqlx::query("COMMIT").execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         let error = StorageError::from(error);
-        for result in done {
-            if let Ok(done) = result {
-                fail_done(done, error.clone());
-            }
+        for done in done {
+            fail_done(done, error.clone());
         }
         return;
     }
-    for result in done {
-        if let Ok(done) = result {
-            answer(done);
-        }
+    for done in done {
+        answer(done);
     }
 }
 
-/// Runs one write inside a savepoint; a failure undoes only this write and answers it at once.
-async fn apply_isolated(conn: &mut SqliteConnection, write: Write) -> Result<Done, ()> {
-    if let Err(error) = sqlx::query("SAVEPOINT one_write").execute(&mut *conn).await {
-        fail(write, error.into());
-        return Err(());
-    }
-    let (result, failed) = apply(conn, write).await;
-    match failed {
-        None => {
-            let _ = sqlx::query("RELEASE one_write").execute(&mut *conn).await;
-            Ok(result)
-        }
-        Some(error) => {
-            let _ = sqlx::query("ROLLBACK TO one_write")
-                .execute(&mut *conn)
-                .await;
-            let _ = sqlx::query("RELEASE one_write").execute(&mut *conn).await;
-            fail_done(result, error);
-            Err(())
-        }
-    }
-}
-
-/// Applies one write; on error, returns its reply slot with the error so it can be answered.
+/// Applies one write. Each is one statement, or undoes its own first statement when its
+/// second fails, so one failed write never leaves a half-done operation in the batch.
 async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<StorageError>) {
     match write {
         Write::Claim(claim, plan, reply) => match claim_key(conn, &claim, plan).await {
@@ -344,23 +345,35 @@ async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<Stora
                 .await;
             (Done::ResetLab(reply), result.err().map(Into::into))
         }
-        Write::CountReplay(key) => {
-            let result = sqlx::query(
-                "UPDATE idempotency_records SET replay_count = replay_count + 1 WHERE key = ?1",
-            )
-            .bind(key)
-            .execute(&mut *conn)
-            .await;
-            (Done::Nothing, result.err().map(Into::into))
-        }
+        Write::CountReplay(_) => (Done::Nothing, None),
     }
 }
+
+const INSERT_CLAIM: &str = "INSERT INTO idempotency_records \
+     (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
+     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)";
 
 async fn claim_key(
     conn: &mut SqliteConnection,
     claim: &NewClaim,
     plan: PlanFn,
 ) -> Result<Claim, StorageError> {
+    let won = Claim::Won {
+        token: claim.claim_token.clone(),
+    };
+    // The common case in one statement: no record yet, so the plan is `Insert`.
+    if claim.may_start {
+        let inserted = bind_claim(
+            &format!("{INSERT_CLAIM} ON CONFLICT (key) DO NOTHING"),
+            claim,
+        )
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(won);
+        }
+    }
+    // A record is there (or this attempt may not start one): read it and let the plan decide.
     let existing = sqlx::query(&format!(
         "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
     ))
@@ -371,11 +384,7 @@ async fn claim_key(
     .transpose()?;
     let sql = match plan(existing.as_ref(), claim) {
         ClaimPlan::Keep => return Ok(Claim::Lost(existing)),
-        ClaimPlan::Insert => {
-            "INSERT INTO idempotency_records \
-             (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
-             VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)"
-        }
+        ClaimPlan::Insert => INSERT_CLAIM,
         ClaimPlan::TakeOver => {
             "UPDATE idempotency_records SET fingerprint = ?2, state = 'in_flight', claim_token = ?3, \
              locked_until_ms = ?4, created_at_ms = ?5, expires_at_ms = ?6, response_status = NULL, \
@@ -383,6 +392,14 @@ async fn claim_key(
              order_id = NULL, replay_count = 0 WHERE key = ?1"
         }
     };
+    bind_claim(sql, claim).execute(&mut *conn).await?;
+    Ok(won)
+}
+
+fn bind_claim<'q>(
+    sql: &'q str,
+    claim: &'q NewClaim,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     sqlx::query(sql)
         .bind(&claim.key)
         .bind(&claim.fingerprint)
@@ -390,47 +407,52 @@ async fn claim_key(
         .bind(claim.locked_until_ms)
         .bind(claim.now_ms)
         .bind(claim.expires_at_ms)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Claim::Won {
-        token: claim.claim_token.clone(),
-    })
 }
 
-/// The fence: the record turns completed only if it still carries our claim token, and the
-/// order is inserted only then, in the same transaction.
+/// The fence, in one round trip: the order is inserted, and the record turns completed, only
+/// while the record still carries our claim token. Both statements test the same condition in
+/// the same transaction, so they succeed together (2 rows) or not at all (0: the claim was lost).
 async fn complete_order(conn: &mut SqliteConnection, new: &NewOrder) -> Result<bool, StorageError> {
-    let fenced = sqlx::query(
-        "UPDATE idempotency_records SET state = 'completed', claim_token = NULL, locked_until_ms = NULL, \
-         response_status = ?3, response_content_type = ?4, response_location = ?5, response_body = ?6, \
-         order_id = ?7, expires_at_ms = ?8 \
-         WHERE key = ?1 AND claim_token = ?2 AND state = 'in_flight'",
-    )
-    .bind(&new.order.idempotency_key)
-    .bind(&new.claim_token)
-    .bind(i64::from(new.response.status))
-    .bind(&new.response.content_type)
-    .bind(&new.response.location)
-    .bind(&new.response.body)
-    .bind(&new.order.id)
-    .bind(new.expires_at_ms)
-    .execute(&mut *conn)
-    .await?;
-    if fenced.rows_affected() != 1 {
-        return Ok(false);
-    }
     let items = serde_json::to_string(&new.order.items).expect("items always serialise");
-    sqlx::query(
-        "INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let changed = sqlx::query(
+        "INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+           SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
+             WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight'); \
+         UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
+           locked_until_ms = NULL, response_status = ?7, response_content_type = ?8, \
+           response_location = ?9, response_body = ?10, order_id = ?1, expires_at_ms = ?11 \
+           WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight';",
     )
     .bind(&new.order.id)
     .bind(&new.order.user_id)
     .bind(items)
     .bind(new.created_at_ms)
     .bind(&new.order.idempotency_key)
+    .bind(&new.claim_token)
+    .bind(i64::from(new.response.status))
+    .bind(&new.response.content_type)
+    .bind(&new.response.location)
+    .bind(&new.response.body)
+    .bind(new.expires_at_ms)
     .execute(&mut *conn)
-    .await?;
-    Ok(true)
+    .await;
+    match changed.map(|done| done.rows_affected()) {
+        Ok(2) => Ok(true),
+        Ok(0) => Ok(false),
+        // Never an order without its completed record: take the order back out.
+        outcome => {
+            sqlx::query("DELETE FROM orders WHERE id = ?1")
+                .bind(&new.order.id)
+                .execute(&mut *conn)
+                .await?;
+            match outcome {
+                Ok(rows) => Err(StorageError::Corrupt(format!(
+                    "completing an order changed {rows} rows"
+                ))),
+                Err(error) => Err(error.into()),
+            }
+        }
+    }
 }
 
 async fn purge(conn: &mut SqliteConnection, now_ms: i64) -> Result<u64, StorageError> {
