@@ -241,6 +241,9 @@ pub struct Texts {
     pub quiz_server: &'static str,
     pub quiz_check_live: &'static str,
     pub quiz_live_result: &'static str,
+    pub raw_http: &'static str,
+    pub no_response: &'static str,
+    pub copy: &'static str,
     pub not_found: &'static str,
     pub back: &'static str,
 }
@@ -428,6 +431,9 @@ pub static EN: Texts = Texts {
     quiz_server: "server",
     quiz_check_live: "Check it on the live server",
     quiz_live_result: "Same key twice: first {}",
+    raw_http: "HTTP and curl",
+    no_response: "(no response reached the page)",
+    copy: "Copy",
     not_found: "Page not found",
     back: "Back to the lab",
 };
@@ -615,6 +621,9 @@ pub static JA: Texts = Texts {
     quiz_server: "サーバー発行",
     quiz_check_live: "実際のサーバーで確かめる",
     quiz_live_result: "同じキーで 2 回：1 回目 {}",
+    raw_http: "HTTP と curl",
+    no_response: "（応答はページに届きませんでした）",
+    copy: "コピー",
     not_found: "ページが見つかりません",
     back: "実験室に戻る",
 };

@@ -97,6 +97,8 @@ pub fn set_lang_cookie(lang: Lang) {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
+    /// Every response header, lower-case names, as the browser exposes them.
+    pub headers: Vec<(String, String)>,
     pub replayed: bool,
     pub retry_after: Option<u32>,
     pub body: String,
@@ -136,6 +138,7 @@ pub async fn send(
     let headers = response.headers();
     let answer = Answer {
         status: response.status(),
+        headers: headers.entries().collect(),
         replayed: headers.get("idempotent-replayed").as_deref() == Some("true"),
         retry_after: headers
             .get("retry-after")
@@ -237,4 +240,66 @@ pub async fn demonstrate_mismatch(lang: Lang) -> String {
         crate::i18n::fill(texts.quiz_live_result, &statuses[0]),
         statuses[1]
     )
+}
+
+/// This page's origin, e.g. `http://localhost:3000`.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// The request as it would appear on the wire.
+pub fn raw_request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<&str>,
+) -> String {
+    let host = origin().split("://").nth(1).unwrap_or_default().to_owned();
+    let mut text = format!("{method} {path} HTTP/1.1\nHost: {host}\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\n"));
+    }
+    text.push('\n');
+    text.push_str(body.unwrap_or_default());
+    text
+}
+
+pub fn raw_response(answer: &Answer) -> String {
+    let mut text = format!("HTTP/1.1 {}\n", answer.status);
+    for (name, value) in &answer.headers {
+        text.push_str(&format!("{name}: {value}\n"));
+    }
+    text.push('\n');
+    text.push_str(&answer.body);
+    text
+}
+
+/// A curl command that sends the same request again (same key, same body).
+pub fn curl(method: &str, path: &str, headers: &[(&str, String)], body: Option<&str>) -> String {
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+    let mut command = format!(
+        "curl -i -X {method} {}",
+        quote(&format!("{}{path}", origin()))
+    );
+    for (name, value) in headers {
+        command.push_str(&format!(" -H {}", quote(&format!("{name}: {value}"))));
+    }
+    if let Some(body) = body {
+        command.push_str(&format!(" --data {}", quote(body)));
+    }
+    command
+}
+
+/// Copies to the clipboard where the browser offers one (secure contexts only).
+pub fn copy_to_clipboard(text: &str) {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return;
+    };
+    let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .is_ok_and(|clipboard| !clipboard.is_undefined());
+    if has_clipboard {
+        let _ = navigator.clipboard().write_text(text);
+    }
 }

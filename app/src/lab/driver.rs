@@ -185,22 +185,27 @@ async fn prepare(state: LabState, generation: u64) -> Option<String> {
         None,
         "POST /orders/prepare".into(),
     );
-    let started = client::now_ms();
-    let answer = if fail_on_purpose {
+    let headers: Vec<(&str, String)> = if fail_on_purpose {
+        // The switch is for one call only: the retry must be able to succeed.
         state.settings.update(|s| s.fail_next_prepare = false);
         client::save_settings(&state.settings.get_untracked());
-        client::send(
-            "POST",
-            "/orders/prepare",
-            &[(LAB_FAIL, "prepare".to_string())],
-            None,
-            REQUEST_TIMEOUT_MS,
-        )
-        .await
+        vec![(LAB_FAIL, "prepare".to_string())]
     } else {
-        client::send("POST", "/orders/prepare", &[], None, REQUEST_TIMEOUT_MS).await
+        Vec::new()
     };
+    let request = client::raw_request("POST", "/orders/prepare", &headers, None);
+    let curl = client::curl("POST", "/orders/prepare", &headers, None);
+    let started = client::now_ms();
+    let answer = client::send(
+        "POST",
+        "/orders/prepare",
+        &headers,
+        None,
+        REQUEST_TIMEOUT_MS,
+    )
+    .await;
     let latency = latency_since(started);
+    record_exchange(state, generation, id, request, curl, answer.as_ref().ok());
     match answer {
         Ok(answer) if answer.status == 201 => {
             let prepared: Option<PreparedKey> = serde_json::from_str(&answer.body).ok();
@@ -268,6 +273,8 @@ async fn attempt(
         (IDEMPOTENCY_KEY, key.to_owned()),
         (LAB_DELAY_MS, delay_ms.to_string()),
     ];
+    let request = client::raw_request("POST", "/orders", &headers, Some(&json));
+    let curl = client::curl("POST", "/orders", &headers, Some(&json));
     let started = client::now_ms();
     let result = client::send("POST", "/orders", &headers, Some(json), timeout).await;
     let latency = latency_since(started);
@@ -288,6 +295,7 @@ async fn attempt(
         explain.clone(),
         None,
     );
+    record_exchange(state, generation, id, request, curl, result.as_ref().ok());
     match (&explain, kind) {
         (Explain::Created | Explain::Replayed, _) => {
             client::remember_body(key, body);
@@ -426,6 +434,7 @@ fn log(
             latency_ms: None,
             explain: Explain::Sending,
             server_says: None,
+            exchange: None,
         });
     });
     id
@@ -470,6 +479,26 @@ pub fn refresh_tables(state: LabState) {
         }
         if let Ok(records) = records {
             state.records.set(records);
+        }
+    });
+}
+
+fn record_exchange(
+    state: LabState,
+    generation: u64,
+    id: u32,
+    request: String,
+    curl: String,
+    answer: Option<&Answer>,
+) {
+    let response = answer.map(client::raw_response);
+    update(state, generation, |op| {
+        if let Some(entry) = op.attempts.iter_mut().find(|a| a.id == id) {
+            entry.exchange = Some(super::Exchange {
+                request,
+                response,
+                curl,
+            });
         }
     });
 }

@@ -106,6 +106,16 @@ pub struct AttemptLog {
     /// The server's own words, from its problem details (title: detail).
     #[serde(default)]
     pub server_says: Option<String>,
+    /// The request and response as raw HTTP, and a curl command that repeats the request.
+    #[serde(default)]
+    pub exchange: Option<Exchange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: String,
+    pub response: Option<String>,
+    pub curl: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

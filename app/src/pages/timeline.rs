@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::Texts;
-use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
+use crate::lab::{client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain};
 
 #[component]
 pub fn Timeline() -> impl IntoView {
@@ -76,8 +76,25 @@ fn row(attempt: AttemptLog, texts: &'static Texts) -> impl IntoView {
             <td>
                 {explain(&attempt.explain, texts)}
                 {attempt.server_says.map(|words| view! { <small class="server-says">{words}</small> })}
+                {attempt.exchange.map(|exchange| raw_http(exchange, texts))}
             </td>
         </tr>
+    }
+}
+
+/// The request and response as raw HTTP, and a curl command to send the request again.
+fn raw_http(exchange: Exchange, texts: &'static Texts) -> impl IntoView {
+    let curl = exchange.curl.clone();
+    view! {
+        <details class="raw">
+            <summary>{texts.raw_http}</summary>
+            <pre data-testid="raw-request">{exchange.request}</pre>
+            <pre data-testid="raw-response">{exchange.response.unwrap_or_else(|| texts.no_response.to_owned())}</pre>
+            <div class="curl">
+                <code data-testid="curl">{exchange.curl}</code>
+                <button type="button" class="link" on:click=move |_| client::copy_to_clipboard(&curl)>{texts.copy}</button>
+            </div>
+        </details>
     }
 }
 

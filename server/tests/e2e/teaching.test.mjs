@@ -38,6 +38,13 @@ test("accident 1 off: the lost response is replayed under the same key, one orde
   assert.match(await lastRow.textContent(), /yes/, "the final answer is a replay");
   await waitOrdersShown(page, 1);
   assert.equal(await page.locator(byTest("duplicate")).count(), 0);
+
+  // Every attempt shows its raw HTTP and a curl command that repeats it.
+  const key = await currentKey(page);
+  await lastRow.locator("summary").click();
+  assert.match(await lastRow.locator(byTest("raw-request")).textContent(), new RegExp(`Idempotency-Key: ${key}`));
+  assert.match(await lastRow.locator(byTest("raw-response")).textContent(), /idempotent-replayed: true/);
+  assert.match(await lastRow.locator(byTest("curl")).textContent(), new RegExp(`^curl -i -X POST 'http://127\\.0\\.0\\.1:\\d+/orders' .*-H 'Idempotency-Key: ${key}'`));
 });
 
 test("accident 2: a reused key gets a 422, with both bodies side by side", async () => {
