@@ -7,11 +7,14 @@ use crate::api::CreateOrderRequest;
 use crate::i18n::{fill, Texts};
 use crate::lab::{client, driver, summarize, use_lab, KeyMode, LabState, Settings};
 
+/// Picks one text out of the current language's texts.
+type Text = fn(&Texts) -> &'static str;
+
 /// A named set of switches; `?scenario=<name>` opens the lab with it.
 pub struct Scenario {
     pub name: &'static str,
-    title: fn(&Texts) -> &'static str,
-    hint: fn(&Texts) -> &'static str,
+    title: Text,
+    hint: Text,
     apply: fn(&mut Settings),
 }
 
@@ -196,7 +199,7 @@ pub fn Comparison() -> impl IntoView {
 pub fn DecisionGuide() -> impl IntoView {
     let state = use_lab();
     // (label, favours server-issued keys)
-    let questions: [(fn(&Texts) -> &'static str, bool); 4] = [
+    let questions: [(Text, bool); 4] = [
         (|t| t.guide_flaky, false),
         (|t| t.guide_many, true),
         (|t| t.guide_ttl, true),
@@ -271,11 +274,7 @@ enum Answer {
 pub fn Quiz() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let cases: [(
-        fn(&Texts) -> &'static str,
-        fn(&Texts) -> &'static str,
-        Answer,
-    ); 3] = [
+    let cases: [(Text, Text, Answer); 3] = [
         (|t| t.quiz_case_pay, |t| t.quiz_why_pay, Answer::Client),
         (
             |t| t.quiz_case_partner,
@@ -296,7 +295,7 @@ pub fn Quiz() -> impl IntoView {
             driver::refresh_tables(state);
         });
     };
-    let options: [(fn(&Texts) -> &'static str, bool); 4] = [
+    let options: [(Text, bool); 4] = [
         (|t| t.quiz_opt_second, false),
         (|t| t.quiz_opt_replay, false),
         (|t| t.quiz_opt_422, true),
