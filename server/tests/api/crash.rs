@@ -43,14 +43,7 @@ async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
     );
 
     let server = start_process(&url, &lease).await;
-    let orders: Value = client
-        .get(format!("{}/orders", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let orders = server.get_json("/orders").await;
     assert_eq!(
         orders,
         serde_json::json!([]),
@@ -81,14 +74,7 @@ async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
 
     let replay = post(&server.base).send().await.unwrap();
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
-    let orders: Value = client
-        .get(format!("{}/orders", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let orders = server.get_json("/orders").await;
     assert_eq!(orders.as_array().unwrap().len(), 1);
     server.kill().await;
 }
@@ -175,15 +161,12 @@ async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_no
             .unwrap();
     }
 
-    let http = reqwest::Client::new();
-    let orders: Vec<Value> = http
-        .get(format!("{}/orders?limit=500", server.base))
-        .send()
+    let orders: Vec<Value> = server
+        .get_json("/orders?limit=500")
         .await
+        .as_array()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .clone();
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
         acknowledged.len() >= 40,
@@ -212,14 +195,12 @@ async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_no
     );
 
     // Every key was retried to the end, so no claim is left behind by the crashes.
-    let records: Vec<Value> = http
-        .get(format!("{}/idempotency-records?limit=500", server.base))
-        .send()
+    let records: Vec<Value> = server
+        .get_json("/idempotency-records?limit=500")
         .await
+        .as_array()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .clone();
     assert_eq!(records.len(), acknowledged.len());
     assert!(
         records.iter().all(|r| r["state"] == "completed"),

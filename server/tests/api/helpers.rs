@@ -144,6 +144,12 @@ pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess 
 }
 
 impl ServerProcess {
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = reqwest::get(format!("{}{path}", self.base)).await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     /// SIGKILL: no shutdown code runs, as in a crash or power cut.
     pub async fn kill(mut self) {
         self.child.kill().await.unwrap();
