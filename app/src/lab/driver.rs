@@ -12,8 +12,9 @@ use crate::api::{
     CreateOrderRequest, PreparedKey, Problem, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL,
 };
 
-/// After this many attempts the page stops on its own; the learner may send again.
-const MAX_ORDER_ATTEMPTS: u32 = 8;
+/// After this many failed attempts (no answer, or a 5xx) the page stops on its own; the
+/// learner may send again.
+const MAX_FAILED_ATTEMPTS: u32 = 8;
 /// Longer than the largest server delay, so only a real failure times out.
 const REQUEST_TIMEOUT_MS: u32 = 15_000;
 /// "Lose the response": the page stops waiting this early, while the server carries on.
@@ -101,21 +102,26 @@ async fn drive(state: LabState, generation: u64) {
             break;
         }
         let number = operation.order_attempts() + 1;
-        if number > MAX_ORDER_ATTEMPTS {
+        if operation.failed_attempts() >= MAX_FAILED_ATTEMPTS {
             let texts = state.lang.get_untracked().texts();
             finish(
                 state,
                 generation,
                 Phase::Failed {
                     title: texts.network_error.into(),
-                    detail: format!("{} × {}", MAX_ORDER_ATTEMPTS, texts.explain_network),
+                    detail: format!("{} × {}", MAX_FAILED_ATTEMPTS, texts.explain_network),
                 },
             );
             break;
         }
         let Some(key) = key_for_attempt(state, generation, &operation, number).await else {
             // prepare failed: back off and try again
-            wait(state, generation, backoff_ms(number)).await;
+            wait(
+                state,
+                generation,
+                backoff_ms(operation.failed_attempts() + 1),
+            )
+            .await;
             continue;
         };
         state.activity.set(Activity::Sending { attempt: number });
@@ -278,7 +284,7 @@ async fn attempt(
     let started = client::now_ms();
     let result = client::send("POST", "/orders", &headers, Some(json), timeout).await;
     let latency = latency_since(started);
-    let number = current(state, generation).map_or(1, |op| op.order_attempts());
+    let number = current(state, generation).map_or(1, |op| op.failed_attempts() + 1);
     let (explain, next) = match &result {
         Err(error) => (
             Explain::Network(error.clone()),

@@ -152,6 +152,18 @@ impl Operation {
         self.phase == Phase::Pending
     }
 
+    /// Attempts that got no answer, or a server error: what the retry limit counts. A 409 is
+    /// an answer ("wait"), so waiting out a dead request's lease never exhausts the retries.
+    pub fn failed_attempts(&self) -> u32 {
+        self.attempts
+            .iter()
+            .filter(|a| {
+                matches!(a.explain, Explain::Network(_) | Explain::Interrupted)
+                    || a.status.is_some_and(|s| s >= 500)
+            })
+            .count() as u32
+    }
+
     pub fn order_attempts(&self) -> u32 {
         self.attempts
             .iter()

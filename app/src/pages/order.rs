@@ -51,7 +51,7 @@ pub fn OrderPanel() -> impl IntoView {
                         {move || texts().new_order}
                     </button>
                 </Show>
-                <Show when=move || pending() && state.activity.get() == Activity::Idle>
+                <Show when=pending>
                     <button type="button" class="danger" data-testid="abandon" on:click=move |_| driver::abandon(state)>
                         {move || texts().abandon}
                     </button>
@@ -60,7 +60,7 @@ pub fn OrderPanel() -> impl IntoView {
             <Show when=move || edited() && operation().is_some()>
                 <p class="note" data-testid="edited-note">{move || texts().edited_note}</p>
             </Show>
-            <Show when=move || pending() && state.activity.get() == Activity::Idle>
+            <Show when=move || pending() && !state.server_up.get()>
                 <p class="note">{move || texts().abandon_note}</p>
             </Show>
             <StatusLine/>

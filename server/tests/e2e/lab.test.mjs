@@ -123,3 +123,26 @@ test("HTML in an order is shown as text, never run", async () => {
   assert.equal(await page.locator(`${byTest("orders")} img`).count(), 0);
   assert.equal(await page.evaluate(() => window.pwned), undefined);
 });
+
+test("the server dies mid-request: the page says so, keeps the key, and finishes once it is back", async () => {
+  await server.stop();
+  server = await startServer(["--lease", "2s"]);
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 4000);
+  await page.locator(byTest("place-order")).click();
+  await page.waitForFunction(() => fetch("/idempotency-records").then((r) => r.json()).then((r) => r.length === 1));
+  const key = await currentKey(page);
+
+  const { port, dir } = server;
+  await server.stop({ keep: true });
+  await page.waitForSelector(byTest("server-down"));
+  await page.waitForSelector(`${byTest("attempt")}[data-status="—"]`);
+
+  server = await startServer(["--lease", "2s"], { port, dir });
+  await waitDone(page);
+  await page.waitForSelector(byTest("server-down"), { state: "detached" });
+  assert.equal(await currentKey(page), key, "the same key from first attempt to last");
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 1);
+  assert.equal(orders[0].idempotencyKey, key);
+});

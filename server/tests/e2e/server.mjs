@@ -9,11 +9,11 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const serverBinary = join(root, "target", "release", "server");
 
-export async function startServer(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), "idem-lab-"));
+/// `port` and `dir` let a test restart the server where it was, as after a crash.
+export async function startServer(extraArgs = [], { port = 0, dir = mkdtempSync(join(tmpdir(), "idem-lab-")) } = {}) {
   const child = spawn(
     serverBinary,
-    ["--host", "127.0.0.1", "--port", "0", "--database-url", `sqlite://${join(dir, "lab.db")}`,
+    ["--host", "127.0.0.1", "--port", String(port), "--database-url", `sqlite://${join(dir, "lab.db")}`,
       "--site-root", join(root, "target", "site"), ...extraArgs],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RUST_LOG: "warn" } },
   );
@@ -27,15 +27,21 @@ export async function startServer(extraArgs = []) {
   });
   return {
     base,
+    dir,
+    port: Number(new URL(base).port),
     async json(path, init) {
       const response = await fetch(base + path, init);
       if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
       return response.json();
     },
-    async stop() {
-      child.kill("SIGKILL");
-      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", resolve)));
-      rmSync(dir, { recursive: true, force: true });
+    /// SIGKILL, as a crash or a pulled plug; `keep` leaves the database for a restart.
+    async stop({ keep = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.on("exit", resolve));
+        child.kill("SIGKILL");
+        await exited;
+      }
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
