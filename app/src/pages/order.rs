@@ -185,7 +185,7 @@ fn StatusLine() -> impl IntoView {
             Some(Phase::Done { replayed: false }) => texts.status_done.to_owned(),
             Some(Phase::Done { replayed: true }) => texts.status_done_replayed.to_owned(),
             Some(Phase::Failed { title, detail }) => {
-                format!("{} {detail}", fill(texts.status_failed, title))
+                format!("{} — {detail}", fill(texts.status_failed, title))
             }
         }
     };
