@@ -87,8 +87,8 @@ enum Write {
     Release(String, String, oneshot::Sender<Result<(), StorageError>>),
     Purge(i64, oneshot::Sender<Result<u64, StorageError>>),
     ResetLab(oneshot::Sender<Result<(), StorageError>>),
-    /// Fire and forget: a display counter is not worth a wait (or an fsync of its own).
-    CountReplay(String),
+    /// Fire and forget: replays counted per key since the last flush.
+    CountReplays(HashMap<String, i64>),
 }
 
 /// A write's result, held until the commit decides whether it counts.
@@ -105,7 +105,12 @@ enum Done {
 pub struct Storage {
     reads: SqlitePool,
     writes: mpsc::Sender<Write>,
+    /// Replays not yet written. A display counter is not worth a write per replay: they are
+    /// added up here and flushed every `REPLAY_FLUSH`, and a crash loses at most that much.
+    replays: Arc<std::sync::Mutex<HashMap<String, i64>>>,
 }
+
+const REPLAY_FLUSH: Duration = Duration::from_millis(500);
 
 impl Storage {
     /// Opens (creating if needed) the database at `url`, migrates it and starts the writer.
@@ -127,7 +132,13 @@ impl Storage {
             .await?;
         let (writes, queue) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(run_writer(writer, queue));
-        Ok(Self { reads, writes })
+        let storage = Self {
+            reads,
+            writes,
+            replays: Arc::default(),
+        };
+        storage.spawn_replay_flush();
+        Ok(storage)
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {
@@ -223,8 +234,27 @@ impl Storage {
     }
 
     pub fn count_replay(&self, key: &str) {
-        // A full queue drops the count rather than slow the replay down.
-        let _ = self.writes.try_send(Write::CountReplay(key.to_owned()));
+        let mut replays = self.replays.lock().unwrap_or_else(|e| e.into_inner());
+        *replays.entry(key.to_owned()).or_default() += 1;
+    }
+
+    fn spawn_replay_flush(&self) {
+        let (replays, writes) = (Arc::downgrade(&self.replays), self.writes.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(REPLAY_FLUSH);
+            loop {
+                ticks.tick().await;
+                let Some(replays) = replays.upgrade() else {
+                    return;
+                };
+                let counts =
+                    std::mem::take(&mut *replays.lock().unwrap_or_else(|e| e.into_inner()));
+                // A full queue drops the counts rather than slow anything down.
+                if !counts.is_empty() && writes.try_send(Write::CountReplays(counts)).is_err() {
+                    tracing::warn!("replay counts dropped: the writer is saturated");
+                }
+            }
+        });
     }
 
     async fn write<T>(
@@ -263,7 +293,7 @@ async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Write>
 }
 
 async fn commit_batch(conn: &mut SqliteConnection, writes: impl Iterator<Item = Write>) {
-    let mut writes: Vec<Write> = writes.collect();
+    let writes: Vec<Write> = writes.collect();
     if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         let error = StorageError::from(error);
         for write in writes {
@@ -271,33 +301,12 @@ async fn commit_batch(conn: &mut SqliteConnection, writes: impl Iterator<Item = 
         }
         return;
     }
-    // Replay counters: one UPDATE per key per batch, however many replays it saw.
-    let mut replays: HashMap<String, i64> = HashMap::new();
-    writes.retain(|write| match write {
-        Write::CountReplay(key) => {
-            *replays.entry(key.clone()).or_default() += 1;
-            false
-        }
-        _ => true,
-    });
     let mut done = Vec::with_capacity(writes.len());
     for write in writes {
         // A failed write is answered at once; each leaves nothing half-applied (see `apply`).
         match apply(conn, write).await {
             (done_write, None) => done.push(done_write),
             (done_write, Some(error)) => fail_done(done_write, error),
-        }
-    }
-    for (key, count) in replays {
-        let counted = sqlx::query(
-            "UPDATE idempotency_records SET replay_count = replay_count + ?2 WHERE key = ?1",
-        )
-        .bind(key)
-        .bind(count)
-        .execute(&mut *conn)
-        .await;
-        if let Err(error) = counted {
-            tracing::warn!(%error, "could not count replays");
         }
     }
     // Nobody hears "done" before the COMMIT (and its fsync) has returned.
@@ -345,7 +354,19 @@ async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<Stora
                 .await;
             (Done::ResetLab(reply), result.err().map(Into::into))
         }
-        Write::CountReplay(_) => (Done::Nothing, None),
+        Write::CountReplays(counts) => {
+            for (key, count) in counts {
+                let counted = sqlx::query("UPDATE idempotency_records SET replay_count = replay_count + ?2 WHERE key = ?1")
+                    .bind(key)
+                    .bind(count)
+                    .execute(&mut *conn)
+                    .await;
+                if let Err(error) = counted {
+                    return (Done::Nothing, Some(error.into()));
+                }
+            }
+            (Done::Nothing, None)
+        }
     }
 }
 
@@ -475,7 +496,7 @@ fn fail(write: Write, error: StorageError) {
         Write::Release(_, _, reply) => drop(reply.send(Err(error))),
         Write::Purge(_, reply) => drop(reply.send(Err(error))),
         Write::ResetLab(reply) => drop(reply.send(Err(error))),
-        Write::CountReplay(_) => {}
+        Write::CountReplays(_) => {}
     }
 }
 
