@@ -54,6 +54,9 @@ impl Lang {
     }
 }
 
+/// Picks one text out of the current language's texts.
+pub type Text = fn(&Texts) -> &'static str;
+
 pub fn fill(template: &str, value: impl std::fmt::Display) -> String {
     template.replacen("{}", &value.to_string(), 1)
 }

@@ -4,11 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api::CreateOrderRequest;
-use crate::i18n::{fill, Texts};
+use crate::i18n::{fill, Text};
 use crate::lab::{client, driver, summarize, use_lab, KeyMode, LabState, Settings};
-
-/// Picks one text out of the current language's texts.
-type Text = fn(&Texts) -> &'static str;
 
 /// A named set of switches; `?scenario=<name>` opens the lab with it.
 pub struct Scenario {

@@ -9,7 +9,7 @@ mod timeline;
 
 use leptos::prelude::*;
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::lab::{client, driver, use_lab, LabState};
 
 /// The language to render in: the `lab_lang` cookie, else the browser's Accept-Language.
@@ -151,24 +151,36 @@ fn LanguageSwitch() -> impl IntoView {
             let _ = root.set_attribute("lang", lang.code());
         }
     };
+    let button = move |lang: Lang, name: &'static str| {
+        view! {
+            <button
+                type="button"
+                data-testid=format!("lang-{}", lang.code())
+                aria-pressed=move || (state.lang.get() == lang).to_string()
+                disabled=move || !state.hydrated.get()
+                on:click=move |_| choose(lang)
+            >{name}</button>
+        }
+    };
     view! {
         <nav class="language" aria-label=move || state.texts().language>
-            <button
-                type="button"
-                data-testid="lang-en"
-                aria-pressed=move || (state.lang.get() == Lang::En).to_string()
-                disabled=move || !state.hydrated.get()
-                on:click=move |_| choose(Lang::En)
-            >"English"</button>
-            <button
-                type="button"
-                data-testid="lang-ja"
-                aria-pressed=move || (state.lang.get() == Lang::Ja).to_string()
-                disabled=move || !state.hydrated.get()
-                on:click=move |_| choose(Lang::Ja)
-            >"日本語"</button>
+            {button(Lang::En, "English")}
+            {button(Lang::Ja, "日本語")}
         </nav>
     }
+}
+
+/// A table's header row; its cells follow the current language.
+fn header_row(cells: &'static [Text]) -> impl IntoView {
+    let state = use_lab();
+    let cells = cells
+        .iter()
+        .map(|cell| {
+            let cell = *cell;
+            view! { <th scope="col">{move || cell(state.texts())}</th> }
+        })
+        .collect_view();
+    view! { <tr>{cells}</tr> }
 }
 
 #[component]

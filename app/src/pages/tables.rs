@@ -3,7 +3,24 @@
 use leptos::prelude::*;
 
 use crate::api::RecordStateView;
+use crate::i18n::Text;
 use crate::lab::{short_key, use_lab};
+
+const ORDER_COLUMNS: [Text; 5] = [
+    |t| t.col_order,
+    |t| t.col_user,
+    |t| t.col_items,
+    |t| t.col_key,
+    |t| t.col_created,
+];
+const RECORD_COLUMNS: [Text; 6] = [
+    |t| t.col_key,
+    |t| t.col_state,
+    |t| t.col_fingerprint,
+    |t| t.col_stored,
+    |t| t.col_replays,
+    |t| t.col_expires,
+];
 
 #[component]
 pub fn OrdersTable() -> impl IntoView {
@@ -41,15 +58,7 @@ pub fn OrdersTable() -> impl IntoView {
         >
             <div class="scroll">
                 <table data-testid="orders">
-                    <thead>
-                        <tr>
-                            <th scope="col">{move || texts().col_order}</th>
-                            <th scope="col">{move || texts().col_user}</th>
-                            <th scope="col">{move || texts().col_items}</th>
-                            <th scope="col">{move || texts().col_key}</th>
-                            <th scope="col">{move || texts().col_created}</th>
-                        </tr>
-                    </thead>
+                    <thead>{super::header_row(&ORDER_COLUMNS)}</thead>
                     <tbody>
                         {move || {
                             let texts = texts();
@@ -102,16 +111,7 @@ pub fn RecordsTable() -> impl IntoView {
         >
             <div class="scroll">
                 <table data-testid="records">
-                    <thead>
-                        <tr>
-                            <th scope="col">{move || texts().col_key}</th>
-                            <th scope="col">{move || texts().col_state}</th>
-                            <th scope="col">{move || texts().col_fingerprint}</th>
-                            <th scope="col">{move || texts().col_stored}</th>
-                            <th scope="col">{move || texts().col_replays}</th>
-                            <th scope="col">{move || texts().col_expires}</th>
-                        </tr>
-                    </thead>
+                    <thead>{super::header_row(&RECORD_COLUMNS)}</thead>
                     <tbody>
                         {move || {
                             let texts = texts();

@@ -2,8 +2,19 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::Texts;
+use crate::i18n::{Text, Texts};
 use crate::lab::{client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain};
+
+const COLUMNS: [Text; 8] = [
+    |_| "#",
+    |t| t.col_time,
+    |t| t.col_key,
+    |t| t.col_sent,
+    |t| t.col_status,
+    |t| t.col_replayed,
+    |t| t.col_latency,
+    |t| t.col_what,
+];
 
 #[component]
 pub fn Timeline() -> impl IntoView {
@@ -24,18 +35,7 @@ pub fn Timeline() -> impl IntoView {
         >
             <div class="scroll">
                 <table class="timeline" data-testid="timeline">
-                    <thead>
-                        <tr>
-                            <th scope="col">"#"</th>
-                            <th scope="col">{move || texts().col_time}</th>
-                            <th scope="col">{move || texts().col_key}</th>
-                            <th scope="col">{move || texts().col_sent}</th>
-                            <th scope="col">{move || texts().col_status}</th>
-                            <th scope="col">{move || texts().col_replayed}</th>
-                            <th scope="col">{move || texts().col_latency}</th>
-                            <th scope="col">{move || texts().col_what}</th>
-                        </tr>
-                    </thead>
+                    <thead>{super::header_row(&COLUMNS)}</thead>
                     <tbody>
                         {move || attempts().into_iter().map(|a| row(a, texts())).collect_view()}
                     </tbody>
