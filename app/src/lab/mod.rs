@@ -213,6 +213,18 @@ impl LabState {
         }
     }
 
+    /// The current operation's attempts (tracked: views re-render as attempts change).
+    pub fn attempts(&self) -> Vec<AttemptLog> {
+        self.operation
+            .with(|op| op.as_ref().map(|op| op.attempts.clone()))
+            .unwrap_or_default()
+    }
+
+    pub fn attempt_count(&self) -> usize {
+        self.operation
+            .with(|op| op.as_ref().map_or(0, |op| op.attempts.len()))
+    }
+
     pub fn texts(&self) -> &'static crate::i18n::Texts {
         self.lang.get().texts()
     }

@@ -22,16 +22,10 @@ struct Message {
 pub fn SequenceDiagram() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let attempts = move || {
-        state
-            .operation
-            .get()
-            .map(|op| op.attempts)
-            .unwrap_or_default()
-    };
+    let attempts = move || state.attempts();
     // How many attempts to show; None shows them all (and follows new ones).
     let step = RwSignal::new(None::<usize>);
-    let total = move || attempts().len();
+    let total = move || state.attempt_count();
     let shown = move || step.get().unwrap_or(total()).min(total());
 
     view! {

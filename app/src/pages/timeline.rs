@@ -20,17 +20,11 @@ const COLUMNS: [Text; 8] = [
 pub fn Timeline() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let attempts = move || {
-        state
-            .operation
-            .get()
-            .map(|op| op.attempts)
-            .unwrap_or_default()
-    };
+    let attempts = move || state.attempts();
     view! {
         <h2>{move || texts().timeline}</h2>
         <Show
-            when=move || !attempts().is_empty()
+            when=move || { state.attempt_count() > 0 }
             fallback=move || view! { <p class="empty">{texts().timeline_empty}</p> }
         >
             <div class="scroll">
