@@ -15,17 +15,31 @@ PKG := $(SITE)/pkg
 WASM_BUILD := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
 E2E := server/tests/e2e
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PG := server/scripts/postgres.sh
 export LEPTOS_SITE_ROOT := $(CURDIR)/$(SITE)
 
-.PHONY: run test bench watch tools browser site server e2e-deps clean-data fmt check
+.PHONY: run run-two postgres test bench watch tools browser site server e2e-deps clean-data fmt check
 
 ## Serve the lab on http://localhost:3000 (SQLite file under data/).
 run: tools site server
 	./target/release/server
 
-## Every test: unit, API (real server, real SQLite file), browser (real Chromium).
+## Two instances on ports 3000 and 3001 sharing one throw-away PostgreSQL (Ctrl-C stops all).
+run-two: tools site server
+	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; echo "PostgreSQL: $$url"; \
+	  DATABASE_URL="$$url" PORT=3001 ./target/release/server & \
+	  DATABASE_URL="$$url" PORT=3000 ./target/release/server
+
+## A throw-away PostgreSQL cluster under target/postgres (installs Debian's when missing).
+postgres:
+	$(PG) start
+
+## Every test: unit, API (real server; a real SQLite file, then a real PostgreSQL),
+## browser (real Chromium).
 test: tools site browser e2e-deps
 	cargo test --release -p app -p server
+	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; \
+	  LAB_TEST_POSTGRES="$$url" cargo test --release -p server --test api
 	cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
 
 ## Load, replays, storms, the SQLite ceiling, memory and bundle size: prints a table.

@@ -139,6 +139,8 @@ pub struct IdempotencyRecordView {
 pub struct Health {
     pub status: String,
     pub database: String,
+    /// Which database holds the keys: "sqlite" or "postgres".
+    pub backend: String,
 }
 
 /// An error answer: RFC 9457 problem details (`application/problem+json`).

@@ -5,7 +5,10 @@ use server::config::Config;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                // PostgreSQL's notices ("relation … already exists, skipping") are not news.
+                "info,sqlx::postgres::notice=warn".into()
+            }),
         )
         .init();
     let config = Config::parse();

@@ -14,6 +14,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     Ok(Json(Health {
         status: "ok".into(),
         database: "ok".into(),
+        backend: state.storage.kind().into(),
     }))
 }
 

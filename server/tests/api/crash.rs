@@ -9,7 +9,8 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
-    let (_dir, url) = temp_database();
+    let database = temp_database().await;
+    let url = database.url.clone();
     let lease = ["--lease", "1s"];
     let server = start_process(&url, &lease).await;
     let client = reqwest::Client::new();
@@ -23,19 +24,7 @@ async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
     };
 
     let held = tokio::spawn(post(&server.base).header("X-Lab-Delay-Ms", "10000").send());
-    let base = server.base.clone();
-    eventually(Duration::from_secs(5), || async {
-        let records: Value = client
-            .get(format!("{base}/idempotency-records"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        records[0]["state"] == "inFlight"
-    })
-    .await;
+    until_in_flight(&server.base).await;
     server.kill().await;
     assert!(
         held.await.unwrap().is_err(),
@@ -51,25 +40,7 @@ async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
     );
 
     // The dead request's claim holds until its lease ends, then the retry takes over.
-    let mut statuses = Vec::new();
-    let created = loop {
-        let response = post(&server.base).send().await.unwrap();
-        statuses.push(response.status().as_u16());
-        if response.status() == 201 {
-            break response;
-        }
-        assert_eq!(
-            response.status(),
-            409,
-            "only 409s before the lease ends: {statuses:?}"
-        );
-        let wait: u64 = response.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(wait * 200)).await;
-    };
+    let (created, _) = retry_until_created(|| post(&server.base)).await;
     assert!(created.headers().get("idempotent-replayed").is_none());
 
     let replay = post(&server.base).send().await.unwrap();
@@ -87,7 +58,8 @@ async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_no
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex, RwLock};
 
-    let (_dir, url) = temp_database();
+    let database = temp_database().await;
+    let url = database.url.clone();
     let lease = ["--lease", "300ms"];
     let first = start_process(&url, &lease).await;
     let base = Arc::new(RwLock::new(first.base.clone()));

@@ -1,7 +1,9 @@
-//! Starting the real server for a test: its own temp SQLite file, a free port on 127.0.0.1.
+//! Starting the real server for a test: its own fresh database, a free port on 127.0.0.1.
+//!
+//! The database is a temp SQLite file, or, when `LAB_TEST_POSTGRES` names a PostgreSQL server
+//! (`make test` runs the suite both ways), a new database created on that server.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use tokio::process::{Child, Command};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    _dir: TempDir,
+    _database: TestDatabase,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -24,9 +26,8 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like `spawn_app`, after `configure` has changed the defaults (a short TTL, say).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let database_url = format!("sqlite://{}/lab.db", dir.path().display());
-    let mut config = Config::with_database(&database_url);
+    let database = temp_database().await;
+    let mut config = Config::with_database(&database.url);
     config.host = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
     config.port = 0;
     configure(&mut config);
@@ -39,7 +40,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         base,
         client: Client::new(),
-        _dir: dir,
+        _database: database,
     }
 }
 
@@ -156,13 +157,56 @@ impl ServerProcess {
     }
 }
 
-pub fn temp_database() -> (TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}",
-        PathBuf::from(dir.path()).join("lab.db").display()
-    );
-    (dir, url)
+/// A fresh, empty database for one test; a SQLite file lives as long as this does.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+/// Which database the suite runs on: "postgres" when `LAB_TEST_POSTGRES` is set.
+pub fn backend() -> &'static str {
+    if postgres_server().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+fn postgres_server() -> Option<String> {
+    std::env::var("LAB_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+pub async fn temp_database() -> TestDatabase {
+    match postgres_server() {
+        Some(server) => TestDatabase {
+            url: create_postgres_database(&server).await,
+            _dir: None,
+        },
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            TestDatabase {
+                url: format!("sqlite://{}", dir.path().join("lab.db").display()),
+                _dir: Some(dir),
+            }
+        }
+    }
+}
+
+/// A new database on the test cluster (a throw-away cluster: nothing drops it).
+async fn create_postgres_database(server: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("lab_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(server)
+        .await
+        .expect("LAB_TEST_POSTGRES accepts connections");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("a test database");
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{name}")
 }
 
 /// Polls `check` every 20 ms until it holds (at most `limit`).
@@ -178,5 +222,46 @@ where
             "condition not met in {limit:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the newest record, as `base` lists it, is a claim still in flight.
+pub async fn until_in_flight(base: &str) {
+    let client = Client::new();
+    eventually(Duration::from_secs(5), || async {
+        let records: Value = client
+            .get(format!("{base}/idempotency-records"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        records[0]["state"] == "inFlight"
+    })
+    .await;
+}
+
+/// Sends `request` until it is answered 201, honouring each 409's Retry-After (scaled down
+/// to a fifth, to keep tests short). Returns the 201 and every status seen on the way.
+pub async fn retry_until_created(request: impl Fn() -> RequestBuilder) -> (Response, Vec<u16>) {
+    let mut statuses = Vec::new();
+    loop {
+        let response = request().send().await.unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 201 {
+            return (response, statuses);
+        }
+        assert_eq!(
+            response.status(),
+            409,
+            "only 409s before the 201: {statuses:?}"
+        );
+        let wait: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(wait * 200)).await;
     }
 }

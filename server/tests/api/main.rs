@@ -11,4 +11,5 @@ mod keys;
 mod lifecycle;
 mod pages;
 mod prepare;
+mod two_processes;
 mod validation;

@@ -8,6 +8,7 @@ async fn health_answers_when_the_database_does() {
     let health = app.get_json("/health").await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"], "ok");
+    assert_eq!(health["backend"], backend());
 }
 
 #[tokio::test]

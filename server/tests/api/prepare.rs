@@ -91,7 +91,8 @@ async fn an_expired_issued_key_cannot_start_an_order_but_still_replays_one() {
 
 #[tokio::test]
 async fn issued_keys_survive_a_restart() {
-    let (_dir, url) = temp_database();
+    let database = temp_database().await;
+    let url = database.url.clone();
     let first = start_process(&url, &[]).await;
     let client = reqwest::Client::new();
     let prepared: Value = client

@@ -1,29 +1,31 @@
-//! All SQL lives here: the SQLite file, its settings, and every statement the server runs.
+//! The SQLite back end: the file, its settings, and every statement the server runs on it.
 //!
 //! Writes go through one writer task that owns one connection. It takes every write that is
 //! waiting, runs them in a single `BEGIN IMMEDIATE` transaction (a write that fails undoes its
-//! own statements, so one failure does not sink the others), commits once, and only then answers each caller:
-//! one fsync carries many orders (group commit), and no write ever meets `SQLITE_BUSY` from
-//! another connection of ours. Each write is one or two statements: the writer's time is the
+//! own statements, so one failure does not sink the others), commits once, and only then
+//! answers each caller: one fsync carries many orders (group commit), and no write ever meets
+//! `SQLITE_BUSY` from another connection of ours. Each write is one or two statements: the writer's time is the
 //! server's throughput. Reads use a small pool and see only committed data (WAL).
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::{Order, OrderItem};
+use app::api::Order;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::idempotency::{Claim, ClaimPlan, Record, RecordState, StoredResponse};
+use super::{
+    items_json, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
+    StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
+};
+use crate::idempotency::{Claim, ClaimPlan, Record};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 /// How many writes one transaction takes at most.
 const MAX_BATCH: usize = 128;
@@ -31,50 +33,6 @@ const MAX_BATCH: usize = 128;
 const QUEUE_DEPTH: usize = 1024;
 /// How many expired records one purge deletes, to keep each write transaction short.
 const PURGE_BATCH: i64 = 500;
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StorageError {
-    #[error("database error: {0}")]
-    Database(Arc<sqlx::Error>),
-    #[error("database migration failed: {0}")]
-    Migration(Arc<sqlx::migrate::MigrateError>),
-    #[error("cannot prepare the database directory: {0}")]
-    Directory(Arc<std::io::Error>),
-    #[error("the database writer has stopped")]
-    WriterGone,
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-}
-
-impl From<sqlx::Error> for StorageError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Database(Arc::new(error))
-    }
-}
-
-/// A claim to insert (or to take an old record over with).
-#[derive(Debug, Clone)]
-pub struct NewClaim {
-    pub key: String,
-    pub fingerprint: String,
-    pub claim_token: String,
-    pub now_ms: i64,
-    pub locked_until_ms: i64,
-    pub expires_at_ms: i64,
-    pub may_start: bool,
-}
-
-/// An order and the answer to store with it, committed only while `claim_token` holds the key.
-#[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub order: Order,
-    pub created_at_ms: i64,
-    pub claim_token: String,
-    pub response: StoredResponse,
-    pub expires_at_ms: i64,
-}
-
-pub type PlanFn = fn(Option<&Record>, &NewClaim) -> ClaimPlan;
 
 /// A write, and where its result goes once its transaction has committed.
 enum Write {
@@ -101,86 +59,75 @@ enum Done {
     Nothing,
 }
 
+/// The SQLite back end: a read pool, and the one writer task every write goes through.
 #[derive(Clone)]
-pub struct Storage {
+pub(super) struct SqliteStorage {
     reads: SqlitePool,
     writes: mpsc::Sender<Write>,
-    /// Replays not yet written. A display counter is not worth a write per replay: they are
-    /// added up here and flushed every `REPLAY_FLUSH`, and a crash loses at most that much.
-    replays: Arc<std::sync::Mutex<HashMap<String, i64>>>,
 }
 
-const REPLAY_FLUSH: Duration = Duration::from_millis(500);
-
-impl Storage {
+impl SqliteStorage {
     /// Opens (creating if needed) the database at `url`, migrates it and starts the writer.
-    pub async fn open(url: &str) -> Result<Self, StorageError> {
+    pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
         let options = connect_options(url)?;
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StorageError::Directory(Arc::new(e)))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StorageError::Directory(std::sync::Arc::new(e)))?;
             }
         }
         let mut writer = SqliteConnection::connect_with(&options).await?;
-        MIGRATOR
-            .run(&mut writer)
-            .await
-            .map_err(|e| StorageError::Migration(Arc::new(e)))?;
+        MIGRATOR.run(&mut writer).await?;
         let reads = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
         let (writes, queue) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(run_writer(writer, queue));
-        let storage = Self {
-            reads,
-            writes,
-            replays: Arc::default(),
-        };
-        storage.spawn_replay_flush();
-        Ok(storage)
+        Ok(Self { reads, writes })
     }
 
-    pub async fn ping(&self) -> Result<(), StorageError> {
+    pub(super) async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1").execute(&self.reads).await?;
         Ok(())
     }
 
-    pub async fn find_record(&self, key: &str) -> Result<Option<Record>, StorageError> {
-        let row = sqlx::query(&format!(
+    pub(super) async fn find_record(&self, key: &str) -> Result<Option<Record>, StorageError> {
+        let row: Option<RecordRow> = sqlx::query_as(&format!(
             "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
         ))
         .bind(key)
         .fetch_optional(&self.reads)
         .await?;
-        row.map(|row| record_from_row(&row)).transpose()
+        row.map(Record::try_from).transpose()
     }
 
-    pub async fn list_records(&self, limit: i64) -> Result<Vec<Record>, StorageError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS} FROM idempotency_records ORDER BY created_at_ms DESC, rowid DESC LIMIT ?1"
+    pub(super) async fn list_records(&self, limit: i64) -> Result<Vec<Record>, StorageError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {RECORD_COLUMNS} FROM idempotency_records \
+             ORDER BY created_at_ms DESC, rowid DESC LIMIT ?1"
         ))
         .bind(limit)
         .fetch_all(&self.reads)
         .await?;
-        rows.iter().map(record_from_row).collect()
+        records(rows)
     }
 
-    pub async fn find_order(&self, id: &str) -> Result<Option<Order>, StorageError> {
-        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
-            .bind(id)
-            .fetch_optional(&self.reads)
-            .await?;
-        row.map(|row| order_from_row(&row)).transpose()
+    pub(super) async fn find_order(&self, id: &str) -> Result<Option<Order>, StorageError> {
+        let row: Option<OrderRow> =
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
+                .bind(id)
+                .fetch_optional(&self.reads)
+                .await?;
+        row.map(Order::try_from).transpose()
     }
 
-    /// Newest first; `user_id` narrows the list to one learner's orders.
-    pub async fn list_orders(
+    pub(super) async fn list_orders(
         &self,
         user_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Order>, StorageError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE ?1 IS NULL OR user_id = ?1 \
              ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2"
         ))
@@ -188,12 +135,10 @@ impl Storage {
         .bind(limit)
         .fetch_all(&self.reads)
         .await?;
-        rows.iter().map(order_from_row).collect()
+        orders(rows)
     }
 
-    /// Reads the named secret, creating it from `fresh` on first use. Every process on this
-    /// database gets the same value, whichever created it.
-    pub async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StorageError> {
+    pub(super) async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StorageError> {
         let mut conn = self.reads.acquire().await?;
         sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)")
             .bind(name)
@@ -207,54 +152,32 @@ impl Storage {
         Ok(value)
     }
 
-    /// Claims `claim.key` if `plan` allows it, atomically with reading what is there.
-    pub async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
+    pub(super) async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
         self.write(|reply| Write::Claim(claim, plan, reply)).await
     }
 
-    /// Commits the order and its stored answer; `false` if the claim was no longer ours.
-    pub async fn complete(&self, order: NewOrder) -> Result<bool, StorageError> {
+    pub(super) async fn complete(&self, order: NewOrder) -> Result<bool, StorageError> {
         self.write(|reply| Write::Complete(order, reply)).await
     }
 
-    /// Drops a claim we hold, so the key is free for a retry.
-    pub async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
+    pub(super) async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
         let (key, token) = (key.to_owned(), claim_token.to_owned());
         self.write(|reply| Write::Release(key, token, reply)).await
     }
 
-    /// Deletes up to one batch of expired records (never a claim whose lease still runs).
-    pub async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
+    pub(super) async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
         self.write(|reply| Write::Purge(now_ms, reply)).await
     }
 
-    /// Empties the lab: every order and every record.
-    pub async fn reset_lab(&self) -> Result<(), StorageError> {
+    pub(super) async fn reset_lab(&self) -> Result<(), StorageError> {
         self.write(Write::ResetLab).await
     }
 
-    pub fn count_replay(&self, key: &str) {
-        let mut replays = self.replays.lock().unwrap_or_else(|e| e.into_inner());
-        *replays.entry(key.to_owned()).or_default() += 1;
-    }
-
-    fn spawn_replay_flush(&self) {
-        let (replays, writes) = (Arc::downgrade(&self.replays), self.writes.clone());
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(REPLAY_FLUSH);
-            loop {
-                ticks.tick().await;
-                let Some(replays) = replays.upgrade() else {
-                    return;
-                };
-                let counts =
-                    std::mem::take(&mut *replays.lock().unwrap_or_else(|e| e.into_inner()));
-                // A full queue drops the counts rather than slow anything down.
-                if !counts.is_empty() && writes.try_send(Write::CountReplays(counts)).is_err() {
-                    tracing::warn!("replay counts dropped: the writer is saturated");
-                }
-            }
-        });
+    /// Queues the counts without waiting: a full queue drops them rather than slow anything.
+    pub(super) fn add_replays(&self, counts: HashMap<String, i64>) -> Result<(), StorageError> {
+        self.writes
+            .try_send(Write::CountReplays(counts))
+            .map_err(|_| StorageError::WriterGone)
     }
 
     async fn write<T>(
@@ -277,11 +200,6 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions, StorageError> {
         // FULL: a commit is on disk before the order is acknowledged, even across power loss.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10)))
-}
-
-/// The database file a URL names (for tests and tools).
-pub fn database_path(url: &str) -> Result<std::path::PathBuf, StorageError> {
-    Ok(Path::new(connect_options(url)?.get_filename()).to_path_buf())
 }
 
 async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Write>) {
@@ -379,9 +297,6 @@ async fn claim_key(
     claim: &NewClaim,
     plan: PlanFn,
 ) -> Result<Claim, StorageError> {
-    let won = Claim::Won {
-        token: claim.claim_token.clone(),
-    };
     // The common case in one statement: no record yet, so the plan is `Insert`.
     if claim.may_start {
         let inserted = bind_claim(
@@ -391,17 +306,17 @@ async fn claim_key(
         .execute(&mut *conn)
         .await?;
         if inserted.rows_affected() == 1 {
-            return Ok(won);
+            return Ok(won(claim));
         }
     }
     // A record is there (or this attempt may not start one): read it and let the plan decide.
-    let existing = sqlx::query(&format!(
+    let existing: Option<Record> = sqlx::query_as::<_, RecordRow>(&format!(
         "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
     ))
     .bind(&claim.key)
     .fetch_optional(&mut *conn)
     .await?
-    .map(|row| record_from_row(&row))
+    .map(Record::try_from)
     .transpose()?;
     let sql = match plan(existing.as_ref(), claim) {
         ClaimPlan::Keep => return Ok(Claim::Lost(existing)),
@@ -414,7 +329,7 @@ async fn claim_key(
         }
     };
     bind_claim(sql, claim).execute(&mut *conn).await?;
-    Ok(won)
+    Ok(won(claim))
 }
 
 fn bind_claim<'q>(
@@ -434,7 +349,6 @@ fn bind_claim<'q>(
 /// while the record still carries our claim token. Both statements test the same condition in
 /// the same transaction, so they succeed together (2 rows) or not at all (0: the claim was lost).
 async fn complete_order(conn: &mut SqliteConnection, new: &NewOrder) -> Result<bool, StorageError> {
-    let items = serde_json::to_string(&new.order.items).expect("items always serialise");
     let changed = sqlx::query(
         "INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
            SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
@@ -446,7 +360,7 @@ async fn complete_order(conn: &mut SqliteConnection, new: &NewOrder) -> Result<b
     )
     .bind(&new.order.id)
     .bind(&new.order.user_id)
-    .bind(items)
+    .bind(items_json(&new.order))
     .bind(new.created_at_ms)
     .bind(&new.order.idempotency_key)
     .bind(&new.claim_token)
@@ -520,55 +434,4 @@ fn answer(done: Done) {
         Done::ResetLab(reply) => drop(reply.send(Ok(()))),
         Done::Nothing => {}
     }
-}
-
-const RECORD_COLUMNS: &str = "key, fingerprint, state, claim_token, locked_until_ms, response_status, \
-    response_content_type, response_location, response_body, order_id, replay_count, created_at_ms, expires_at_ms";
-
-fn record_from_row(row: &SqliteRow) -> Result<Record, StorageError> {
-    let state: String = row.try_get("state")?;
-    let state = match state.as_str() {
-        "in_flight" => RecordState::InFlight {
-            claim_token: row.try_get("claim_token")?,
-            locked_until_ms: row.try_get("locked_until_ms")?,
-        },
-        "completed" => RecordState::Completed {
-            response: StoredResponse {
-                status: u16::try_from(row.try_get::<i64, _>("response_status")?)
-                    .map_err(|_| StorageError::Corrupt("response_status out of range".into()))?,
-                content_type: row.try_get("response_content_type")?,
-                location: row.try_get("response_location")?,
-                body: row.try_get("response_body")?,
-            },
-            order_id: row.try_get("order_id")?,
-        },
-        other => {
-            return Err(StorageError::Corrupt(format!(
-                "unknown record state {other:?}"
-            )))
-        }
-    };
-    Ok(Record {
-        key: row.try_get("key")?,
-        fingerprint: row.try_get("fingerprint")?,
-        state,
-        replay_count: u64::try_from(row.try_get::<i64, _>("replay_count")?).unwrap_or(0),
-        created_at_ms: row.try_get("created_at_ms")?,
-        expires_at_ms: row.try_get("expires_at_ms")?,
-    })
-}
-
-const ORDER_COLUMNS: &str = "id, user_id, items_json, created_at_ms, idempotency_key";
-
-fn order_from_row(row: &SqliteRow) -> Result<Order, StorageError> {
-    let items_json: String = row.try_get("items_json")?;
-    let items: Vec<OrderItem> = serde_json::from_str(&items_json)
-        .map_err(|e| StorageError::Corrupt(format!("order items: {e}")))?;
-    Ok(Order {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        items,
-        created_at: crate::time::rfc3339(row.try_get("created_at_ms")?),
-        idempotency_key: row.try_get("idempotency_key")?,
-    })
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL cluster for the tests, the bench and `make run-two`: its data under
+# target/postgres, listening on 127.0.0.1 only, at a free port, trusting local connections.
+#
+#   postgres.sh start   install Debian's PostgreSQL if missing, start the cluster, print its URL
+#   postgres.sh stop    stop it (the data stays until the next start, which begins afresh)
+#   postgres.sh url     print the running cluster's URL
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+dir="$root/target/postgres"
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_postgres() {
+  [ -n "$(pg_bin)" ] && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+}
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user.
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# The data directory: under target/ when its owner can reach it there; otherwise (a checkout
+# in a private directory, say) in a fresh temp directory, remembered in target/postgres/data.
+data_dir() {
+  if [ -L "$dir/data" ]; then readlink "$dir/data"; else echo "$dir/data"; fi
+}
+
+running() {
+  [ -f "$dir/url" ] && as_owner "$(pg_bin)/pg_ctl" -D "$(data_dir)" status >/dev/null 2>&1
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start() {
+  install_postgres
+  if running; then cat "$dir/url"; return; fi
+  local bin data port
+  bin="$(pg_bin)"
+  [ -L "$dir/data" ] && rm -rf "$(readlink "$dir/data")"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  data="$dir/data"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$dir"
+    if ! runuser -u postgres -- test -w "$dir"; then
+      data="$(mktemp -d /tmp/lab-postgres.XXXXXX)/data"
+      chown postgres: "$(dirname "$data")"
+      ln -s "$data" "$dir/data"
+    fi
+  fi
+  as_owner "$bin/initdb" -D "$data" -U lab --auth=trust --encoding=UTF8 --no-sync >/dev/null
+  port="$(free_port)"
+  as_owner "$bin/pg_ctl" -D "$data" -l "$(dirname "$data")/server.log" -w \
+    -o "-p $port -k $(dirname "$data") -c listen_addresses=127.0.0.1 -c max_connections=400" \
+    start >/dev/null
+  as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U lab lab
+  echo "postgres://lab@127.0.0.1:$port/lab" >"$dir/url"
+  cat "$dir/url"
+}
+
+stop() {
+  if running; then
+    as_owner "$(pg_bin)/pg_ctl" -D "$(data_dir)" -m fast -w stop >/dev/null
+  fi
+  rm -f "$dir/url"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  url) running && cat "$dir/url" ;;
+  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+esac

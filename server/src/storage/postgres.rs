@@ -1,0 +1,281 @@
+//! The PostgreSQL back end: several server processes, one key space.
+//!
+//! Nothing here relies on being the only process: the UNIQUE key decides which claim is
+//! first, a claim that finds a record locks that row (`FOR UPDATE`) while the plan decides,
+//! and completion is one statement fenced on the claim token. PostgreSQL commits concurrent
+//! transactions with shared WAL flushes, so there is no writer task here: every request uses
+//! a pooled connection, and `synchronous_commit` (on by default) means a 201 is on disk.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use app::api::Order;
+use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
+
+use super::{
+    items_json, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
+    StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
+};
+use crate::idempotency::{Claim, ClaimPlan, Record};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Connections per server process; two processes need twice that from the server.
+const POOL_SIZE: u32 = 16;
+/// How many expired records one purge deletes, to keep each transaction short.
+const PURGE_BATCH: i64 = 500;
+/// A claim that finds no record may race a concurrent insert; after a few rounds the record
+/// is certainly there.
+const CLAIM_ROUNDS: usize = 4;
+
+#[derive(Clone)]
+pub(super) struct PostgresStorage {
+    pool: PgPool,
+}
+
+impl PostgresStorage {
+    /// Connects and migrates. Processes starting together are safe: the migrator holds an
+    /// advisory lock while it runs.
+    pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(super) async fn find_record(&self, key: &str) -> Result<Option<Record>, StorageError> {
+        select_record(&self.pool, key, "").await
+    }
+
+    pub(super) async fn list_records(&self, limit: i64) -> Result<Vec<Record>, StorageError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {RECORD_COLUMNS} FROM idempotency_records \
+             ORDER BY created_at_ms DESC, seq DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        records(rows)
+    }
+
+    pub(super) async fn find_order(&self, id: &str) -> Result<Option<Order>, StorageError> {
+        let row: Option<OrderRow> =
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Order::try_from).transpose()
+    }
+
+    pub(super) async fn list_orders(
+        &self,
+        user_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StorageError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE $1::text IS NULL OR user_id = $1 \
+             ORDER BY created_at_ms DESC, seq DESC LIMIT $2"
+        ))
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        orders(rows)
+    }
+
+    pub(super) async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StorageError> {
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.pool)
+            .await?;
+        let value = sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(value)
+    }
+
+    pub(super) async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
+        // The common case in one statement: no record yet, so the plan is `Insert`.
+        if claim.may_start && insert_claim(&self.pool, &claim).await? {
+            return Ok(won(&claim));
+        }
+        for _ in 0..CLAIM_ROUNDS {
+            if let Some(claimed) = self.claim_existing(&claim, plan).await? {
+                return Ok(claimed);
+            }
+        }
+        Err(StorageError::Corrupt(format!(
+            "key {:?} neither had a record nor took a new one",
+            claim.key
+        )))
+    }
+
+    /// A record is there (or this attempt may not start one): lock it, let the plan decide,
+    /// and write in the same transaction. `None`: the record vanished and another request
+    /// inserted one before us; look again.
+    async fn claim_existing(
+        &self,
+        claim: &NewClaim,
+        plan: PlanFn,
+    ) -> Result<Option<Claim>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let existing = select_record(&mut *tx, &claim.key, "FOR UPDATE").await?;
+        let claimed = match plan(existing.as_ref(), claim) {
+            ClaimPlan::Keep => Some(Claim::Lost(existing)),
+            ClaimPlan::Insert => insert_claim(&mut *tx, claim).await?.then(|| won(claim)),
+            ClaimPlan::TakeOver => {
+                sqlx::query(
+                    "UPDATE idempotency_records SET fingerprint = $2, state = 'in_flight', \
+                     claim_token = $3, locked_until_ms = $4, created_at_ms = $5, expires_at_ms = $6, \
+                     response_status = NULL, response_content_type = NULL, response_location = NULL, \
+                     response_body = NULL, order_id = NULL, replay_count = 0 WHERE key = $1",
+                )
+                .bind(&claim.key)
+                .bind(&claim.fingerprint)
+                .bind(&claim.claim_token)
+                .bind(claim.locked_until_ms)
+                .bind(claim.now_ms)
+                .bind(claim.expires_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                Some(won(claim))
+            }
+        };
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The fence, in one statement: the record turns completed only while it still carries
+    /// our claim token, and the order is inserted only from the row that update returned.
+    /// Both happen or neither does; 0 rows means the claim was lost and nothing was written.
+    pub(super) async fn complete(&self, new: NewOrder) -> Result<bool, StorageError> {
+        let inserted = sqlx::query(
+            "WITH fenced AS ( \
+               UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
+                 locked_until_ms = NULL, response_status = $7, response_content_type = $8, \
+                 response_location = $9, response_body = $10, order_id = $1, expires_at_ms = $11 \
+               WHERE key = $5 AND claim_token = $6 AND state = 'in_flight' RETURNING key) \
+             INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+               SELECT $1, $2, $3, $4, key FROM fenced",
+        )
+        .bind(&new.order.id)
+        .bind(&new.order.user_id)
+        .bind(items_json(&new.order))
+        .bind(new.created_at_ms)
+        .bind(&new.order.idempotency_key)
+        .bind(&new.claim_token)
+        .bind(i64::from(new.response.status))
+        .bind(&new.response.content_type)
+        .bind(&new.response.location)
+        .bind(&new.response.body)
+        .bind(new.expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        match inserted.rows_affected() {
+            0 => Ok(false),
+            1 => Ok(true),
+            rows => Err(StorageError::Corrupt(format!(
+                "completing an order inserted {rows} rows"
+            ))),
+        }
+    }
+
+    pub(super) async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_records WHERE key = $1 AND claim_token = $2")
+            .bind(key)
+            .bind(claim_token)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
+        let result = sqlx::query(
+            "DELETE FROM idempotency_records WHERE key IN ( \
+               SELECT key FROM idempotency_records \
+               WHERE expires_at_ms <= $1 AND (state = 'completed' OR locked_until_ms <= $1) \
+               LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now_ms)
+        .bind(PURGE_BATCH)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    pub(super) async fn reset_lab(&self) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM idempotency_records")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM orders").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One statement for all counts. Rows are locked in key order, so two processes
+    /// flushing counts for the same keys at once cannot deadlock.
+    pub(super) async fn add_replays(
+        &self,
+        counts: HashMap<String, i64>,
+    ) -> Result<(), StorageError> {
+        let sorted: BTreeMap<String, i64> = counts.into_iter().collect();
+        let (keys, added): (Vec<String>, Vec<i64>) = sorted.into_iter().unzip();
+        sqlx::query(
+            "WITH counts AS (SELECT * FROM UNNEST($1::text[], $2::bigint[]) AS c(key, added)), \
+             locked AS (SELECT r.key, counts.added FROM idempotency_records r \
+               JOIN counts ON counts.key = r.key ORDER BY r.key FOR UPDATE OF r) \
+             UPDATE idempotency_records r SET replay_count = r.replay_count + locked.added \
+               FROM locked WHERE r.key = locked.key",
+        )
+        .bind(keys)
+        .bind(added)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Inserts a fresh claim unless the key has a record; `true` if it did.
+async fn insert_claim(db: impl PgExecutor<'_>, claim: &NewClaim) -> Result<bool, StorageError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_records \
+           (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
+         VALUES ($1, $2, 'in_flight', $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(&claim.key)
+    .bind(&claim.fingerprint)
+    .bind(&claim.claim_token)
+    .bind(claim.locked_until_ms)
+    .bind(claim.now_ms)
+    .bind(claim.expires_at_ms)
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// The record under `key`; `lock` is "" or a locking clause such as "FOR UPDATE".
+async fn select_record(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    lock: &str,
+) -> Result<Option<Record>, StorageError> {
+    let row: Option<RecordRow> = sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = $1 {lock}"
+    ))
+    .bind(key)
+    .fetch_optional(db)
+    .await?;
+    row.map(Record::try_from).transpose()
+}
