@@ -42,9 +42,11 @@ test: tools site browser e2e-deps
 	  LAB_TEST_POSTGRES="$$url" cargo test --release -p server --test api
 	cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
 
-## Load, replays, storms, the SQLite ceiling, memory and bundle size: prints a table.
+## Load, replays, storms, the ceilings, memory and bundle size: prints a table with columns
+## for SQLite and for one and two server processes on a throw-away PostgreSQL.
 bench: tools site
-	cargo bench -p server --bench load
+	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; \
+	  BENCH_POSTGRES="$$url" cargo bench -p server --bench load
 
 ## Edit-and-reload development with cargo-leptos (installs it the first time: ~12 minutes).
 watch: tools

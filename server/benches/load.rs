@@ -1,5 +1,7 @@
-//! `make bench`: the release server on loopback with a fresh SQLite file, under load.
-//! Prints figures; asserts only correctness (one order per key, no 5xx).
+//! `make bench`: the release server on loopback with a fresh SQLite file, under load, and
+//! (when `make bench` passes a throw-away cluster in `BENCH_POSTGRES`) one and two server
+//! processes on a fresh PostgreSQL database. Prints figures; asserts only correctness (one
+//! order per key, no 5xx).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +14,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-use tokio::sync::Mutex;
 
 const CONCURRENCY: usize = 32;
 const RUN: Duration = Duration::from_secs(10);
@@ -48,25 +49,75 @@ impl Run {
     }
 }
 
+/// Everything measured against one set of server processes on one database.
+struct Figures {
+    ceiling: f64,
+    health: Run,
+    fresh: Run,
+    replays: Run,
+    storms: Storms,
+    rss_kib: u64,
+}
+
+/// 20 storms of 50 identical concurrent requests.
+struct Storms {
+    keys_with_one_order: usize,
+    statuses: BTreeMap<u16, usize>,
+    server_errors: usize,
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let ceiling = single_row_transactions_per_second(dir.path()).await;
+    let mut columns = Vec::new();
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let ceiling = sqlite_single_row_transactions_per_second(dir.path()).await;
+    columns.push(("SQLite, 1 process", measure(&sqlite, 1, ceiling).await));
 
-    let database = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let (base, server) = start_server(&database).await;
+    // `make bench` passes its throw-away cluster; without one, SQLite is measured alone.
+    if let Ok(server) = std::env::var("BENCH_POSTGRES") {
+        let ceiling = postgres_single_row_transactions_per_second(&server).await;
+        for processes in [1, 2] {
+            let database = create_postgres_database(&server, processes).await;
+            let name = if processes == 1 {
+                "PostgreSQL, 1 process"
+            } else {
+                "PostgreSQL, 2 processes"
+            };
+            columns.push((name, measure(&database, processes, ceiling).await));
+        }
+    }
+    print_table(&columns);
+    for file in ["idempotency_lab_bg.wasm", "idempotency_lab.js"] {
+        let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+        let (raw, gzipped) = sizes(&pkg.join(file));
+        println!("{file}: {raw} B raw, {gzipped} B gzipped");
+    }
+}
+
+/// Starts `processes` servers on `database` and runs every measurement, the load spread
+/// evenly over the processes (as a load balancer would).
+async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
+    let mut servers = Vec::new();
+    for _ in 0..processes {
+        servers.push(start_server(database).await);
+    }
+    let bases: Arc<Vec<String>> = Arc::new(servers.iter().map(|(base, _)| base.clone()).collect());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
         .unwrap();
+    let url = {
+        let bases = bases.clone();
+        move |n: usize, path: &str| format!("{}{path}", bases[n % bases.len()])
+    };
 
-    let base: Arc<str> = base.into();
-    let url = |path: &str| format!("{base}{path}");
-    let health_url = url("/health");
-    let health = timed(&client, RUN / 2, move |client, _| client.get(&health_url)).await;
+    let health = timed(&client, RUN / 2, {
+        let url = url.clone();
+        move |client, n| client.get(url(n, "/health"))
+    })
+    .await;
 
-    let created_keys = Arc::new(Mutex::new(Vec::new()));
-    let orders_url = url("/orders");
     // Bodies are serialised up front so the load generator spends its CPU on requests.
     let fresh_bodies: Arc<Vec<bytes::Bytes>> = Arc::new(
         (0..CONCURRENCY)
@@ -78,10 +129,10 @@ async fn main() {
             .collect(),
     );
     let fresh = timed(&client, RUN, {
-        let orders_url = orders_url.clone();
+        let url = url.clone();
         move |client, n| {
             client
-                .post(&orders_url)
+                .post(url(n, "/orders"))
                 .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
                 .header("Content-Type", "application/json")
                 .body(fresh_bodies[n % CONCURRENCY].clone())
@@ -90,7 +141,46 @@ async fn main() {
     .await;
     assert_eq!(fresh.server_errors(), 0, "fresh keys: no 5xx");
 
-    // Keys to replay: a few hundred completed orders.
+    let keys = Arc::new(completed_keys(&client, &bases[0]).await);
+    let replays = timed(&client, RUN, {
+        let url = url.clone();
+        move |client, n| {
+            let (key, body) = &keys[n % keys.len()];
+            client
+                .post(url(n, "/orders"))
+                .header("Idempotency-Key", key)
+                .header("Content-Type", "application/json")
+                .body(body.clone())
+        }
+    })
+    .await;
+    assert_eq!(
+        replays.statuses.get(&201),
+        Some(&replays.requests),
+        "every replay is the stored 201"
+    );
+
+    let storms = storms(&client, &bases).await;
+    let rss_kib = servers
+        .iter()
+        .map(|(_, child)| peak_rss_kib(child.id().unwrap()))
+        .sum();
+    for (_, mut child) in servers {
+        let _ = child.kill().await;
+    }
+    Figures {
+        ceiling,
+        health,
+        fresh,
+        replays,
+        storms,
+        rss_kib,
+    }
+}
+
+/// A few hundred completed orders, to replay: (key, body).
+async fn completed_keys(client: &reqwest::Client, base: &str) -> Vec<(String, bytes::Bytes)> {
+    let mut keys = Vec::new();
     for n in 0..256 {
         let key = format!("replay-{n}");
         let body = json!({"userId": "replayer", "items": [{"sku": format!("R-{n}"), "qty": 1}]});
@@ -103,72 +193,69 @@ async fn main() {
             .unwrap()
             .status();
         assert_eq!(status, 201);
-        created_keys
-            .lock()
-            .await
-            .push((key, bytes::Bytes::from(body.to_string())));
+        keys.push((key, bytes::Bytes::from(body.to_string())));
     }
-    let keys = Arc::new(created_keys.lock().await.clone());
-    let replays = timed(&client, RUN, move |client, n| {
-        let (key, body) = &keys[n % keys.len()];
-        client
-            .post(&orders_url)
-            .header("Idempotency-Key", key)
-            .header("Content-Type", "application/json")
-            .body(body.clone())
-    })
-    .await;
-    assert_eq!(
-        replays.statuses.get(&201),
-        Some(&replays.requests),
-        "every replay is the stored 201"
-    );
-
-    let storms = storms(&client, &base).await;
-    let rss_kib = peak_rss_kib(server.id().unwrap());
-
-    println!();
-    println!("| measurement | figure |");
-    println!("| --- | --- |");
-    println!("| single-row insert transactions/s (ceiling, same file system, WAL, synchronous=FULL) | {ceiling:.0} |");
-    row("GET /health", &health);
-    row("fresh keys (POST /orders, new key each)", &fresh);
-    row("replays of completed keys", &replays);
-    println!(
-        "| fresh-key orders/s ÷ ceiling | {:.2}× |",
-        fresh.per_second() / ceiling
-    );
-    println!(
-        "| replay req/s ÷ health req/s | {:.0} % |",
-        100.0 * replays.per_second() / health.per_second()
-    );
-    println!(
-        "| storms: 20 × 50 identical requests, orders per key | {} |",
-        storms.0
-    );
-    println!("| storms: statuses | {:?} |", storms.1);
-    println!(
-        "| 5xx in all runs | {} |",
-        fresh.server_errors() + replays.server_errors() + health.server_errors() + storms.2
-    );
-    println!("| peak server RSS | {:.1} MiB |", rss_kib as f64 / 1024.0);
-    for file in ["idempotency_lab_bg.wasm", "idempotency_lab.js"] {
-        let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
-        let (raw, gzipped) = sizes(&pkg.join(file));
-        println!("| {file} | {raw} B raw, {gzipped} B gzipped |");
-    }
-    let mut server = server;
-    let _ = server.kill().await;
+    keys
 }
 
-fn row(name: &str, run: &Run) {
+fn print_table(columns: &[(&str, Figures)]) {
+    let cells = |cell: &dyn Fn(&Figures) -> String| {
+        let cells: Vec<String> = columns.iter().map(|(_, figures)| cell(figures)).collect();
+        cells.join(" | ")
+    };
+    let line = |name: &str, cell: &dyn Fn(&Figures) -> String| {
+        println!("| {name} | {} |", cells(cell));
+    };
+    println!();
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     println!(
-        "| {name}, {CONCURRENCY} connections | {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests) |",
+        "| measurement ({CONCURRENCY} connections) | {} |",
+        names.join(" | ")
+    );
+    println!("|---{}", "|---".repeat(columns.len()) + "|");
+    line("ceiling: single-row insert transactions/s", &|f| {
+        format!("{:.0}", f.ceiling)
+    });
+    line("GET /health", &|f| describe(&f.health));
+    line("fresh keys (POST /orders, new key each)", &|f| {
+        describe(&f.fresh)
+    });
+    line("replays of completed keys", &|f| describe(&f.replays));
+    line("fresh-key orders/s ÷ ceiling", &|f| {
+        format!("{:.2}×", f.fresh.per_second() / f.ceiling)
+    });
+    line("replay req/s ÷ health req/s", &|f| {
+        format!(
+            "{:.0} %",
+            100.0 * f.replays.per_second() / f.health.per_second()
+        )
+    });
+    line("storms: 20 × 50 identical requests", &|f| {
+        format!(
+            "{} of 20 keys with exactly 1 order",
+            f.storms.keys_with_one_order
+        )
+    });
+    line("storms: statuses", &|f| format!("{:?}", f.storms.statuses));
+    line("5xx in all runs", &|f| {
+        let errors = f.fresh.server_errors()
+            + f.replays.server_errors()
+            + f.health.server_errors()
+            + f.storms.server_errors;
+        errors.to_string()
+    });
+    line("peak server RSS (all processes)", &|f| {
+        format!("{:.1} MiB", f.rss_kib as f64 / 1024.0)
+    });
+}
+
+fn describe(run: &Run) -> String {
+    format!(
+        "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
         run.per_second(),
         run.percentile(0.50).as_secs_f64() * 1e3,
         run.percentile(0.99).as_secs_f64() * 1e3,
-        run.requests,
-    );
+    )
 }
 
 /// `CONCURRENCY` workers send requests back to back for `duration`.
@@ -214,16 +301,16 @@ where
     run
 }
 
-/// 20 storms of 50 identical concurrent requests: (orders per key, statuses, 5xx).
-async fn storms(client: &reqwest::Client, base: &str) -> (String, BTreeMap<u16, usize>, usize) {
+/// 20 storms of 50 identical concurrent requests, spread over the processes.
+async fn storms(client: &reqwest::Client, bases: &[String]) -> Storms {
     let mut statuses = BTreeMap::new();
     let mut orders_per_key = Vec::new();
     for storm in 0..20 {
         let key = format!("storm-{storm}-{}", uuid::Uuid::new_v4());
         let body = json!({"userId": "storm", "items": [{"sku": format!("S-{storm}"), "qty": 1}]});
-        let requests = (0..50).map(|_| {
+        let requests = (0..50).map(|n| {
             client
-                .post(format!("{base}/orders"))
+                .post(format!("{}/orders", bases[n % bases.len()]))
                 .header("Idempotency-Key", &key)
                 .json(&body)
                 .send()
@@ -234,7 +321,7 @@ async fn storms(client: &reqwest::Client, base: &str) -> (String, BTreeMap<u16, 
                 .or_insert(0) += 1;
         }
         let orders: Vec<Value> = client
-            .get(format!("{base}/orders?userId=storm&limit=500"))
+            .get(format!("{}/orders?userId=storm&limit=500", bases[0]))
             .send()
             .await
             .unwrap()
@@ -247,21 +334,21 @@ async fn storms(client: &reqwest::Client, base: &str) -> (String, BTreeMap<u16, 
         orders_per_key.iter().all(|&n| n == 1),
         "one order per storm key: {orders_per_key:?}"
     );
-    let errors = statuses
+    let server_errors = statuses
         .iter()
         .filter(|(s, _)| **s >= 500)
         .map(|(_, n)| n)
         .sum();
-    assert_eq!(errors, 0, "storms: no 5xx");
-    let summary = format!(
-        "{} of 20 keys with exactly 1",
-        orders_per_key.iter().filter(|&&n| n == 1).count()
-    );
-    (summary, statuses, errors)
+    assert_eq!(server_errors, 0, "storms: no 5xx");
+    Storms {
+        keys_with_one_order: orders_per_key.iter().filter(|&&n| n == 1).count(),
+        statuses,
+        server_errors,
+    }
 }
 
 /// The ceiling: one INSERT per transaction, one connection, the server's SQLite settings.
-async fn single_row_transactions_per_second(dir: &Path) -> f64 {
+async fn sqlite_single_row_transactions_per_second(dir: &Path) -> f64 {
     let mut conn = SqliteConnectOptions::new()
         .filename(dir.join("ceiling.db"))
         .create_if_missing(true)
@@ -287,6 +374,55 @@ async fn single_row_transactions_per_second(dir: &Path) -> f64 {
         count += 1;
     }
     f64::from(count) / started.elapsed().as_secs_f64()
+}
+
+/// PostgreSQL's ceiling: one INSERT per transaction from each of `CONCURRENCY` connections at
+/// once (PostgreSQL flushes concurrent commits together, so one connection would understate it).
+async fn postgres_single_row_transactions_per_second(server: &str) -> f64 {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(CONCURRENCY as u32)
+        .connect(&create_postgres_database(server, 0).await)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY, v TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut count = 0u32;
+                while started.elapsed() < Duration::from_secs(3) {
+                    sqlx::query("INSERT INTO t (v) VALUES ($1)")
+                        .bind("row")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                    count += 1;
+                }
+                count
+            })
+        })
+        .collect();
+    let mut count = 0;
+    for worker in workers {
+        count += worker.await.unwrap();
+    }
+    f64::from(count) / started.elapsed().as_secs_f64()
+}
+
+/// A new database on the bench's cluster, so every column starts empty.
+async fn create_postgres_database(server: &str, n: usize) -> String {
+    let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+    let name = format!("bench_{n}_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
 }
 
 async fn start_server(database: &str) -> (String, tokio::process::Child) {
