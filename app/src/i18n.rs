@@ -283,7 +283,7 @@ pub static EN: Texts = Texts {
 
     controls: "Lab controls",
     delay: "Server delay (ms)",
-    delay_note: "Holds each request on the server after it claims the key, before the order commits: time to click again or reload.",
+    delay_note: "Holds each request on the server after it claims the key, before the order commits: time to click again or reload. At 0 there is nothing to wait for, so the server claims the key and commits the order in one transaction and no request ever finds it in flight.",
     disable_while_pending: "Disable the button while a request is pending",
     disable_note: "Off: every click sends the same key again, and the server answers 409 or replays. On: the page stops the clicks instead. Try both.",
     reset: "Reset lab data",
@@ -473,7 +473,7 @@ pub static JA: Texts = Texts {
 
     controls: "実験の設定",
     delay: "サーバーの遅延（ミリ秒）",
-    delay_note: "キーを確保してから注文を確定するまで、サーバーで各リクエストを止めておきます。その間にもう一度押したり、再読み込みしたりできます。",
+    delay_note: "キーを確保してから注文を確定するまで、サーバーで各リクエストを止めておきます。その間にもう一度押したり、再読み込みしたりできます。0 にすると待つ処理がないため、サーバーはキーの確保と注文の確定を一つのトランザクションで行い、処理中のキーに出会うリクエストはありません。",
     disable_while_pending: "処理中はボタンを無効にする",
     disable_note: "オフ：押すたびに同じキーが送られ、サーバーは 409 を返すか保存済みの応答を再送します。オン：ページ側で連打を止めます。両方試してみてください。",
     reset: "実験データをリセット",

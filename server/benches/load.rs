@@ -54,6 +54,7 @@ struct Figures {
     ceiling: f64,
     health: Run,
     fresh: Run,
+    claimed: Run,
     replays: Run,
     storms: Storms,
     rss_kib: u64,
@@ -128,18 +129,25 @@ async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
             })
             .collect(),
     );
-    let fresh = timed(&client, RUN, {
+    let fresh_order = {
         let url = url.clone();
-        move |client, n| {
+        move |client: &reqwest::Client, n: usize| {
             client
                 .post(url(n, "/orders"))
                 .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
                 .header("Content-Type", "application/json")
                 .body(fresh_bodies[n % CONCURRENCY].clone())
         }
+    };
+    // No delay: the order only writes the database, so claim and store are one transaction.
+    let fresh = timed(&client, RUN, fresh_order.clone()).await;
+    assert_eq!(fresh.server_errors(), 0, "fresh keys: no 5xx");
+    // A 1 ms operation: the full lifecycle, claim → run → store, two writes per order.
+    let claimed = timed(&client, RUN, move |client, n| {
+        fresh_order(client, n).header("X-Lab-Delay-Ms", "1")
     })
     .await;
-    assert_eq!(fresh.server_errors(), 0, "fresh keys: no 5xx");
+    assert_eq!(claimed.server_errors(), 0, "claimed keys: no 5xx");
 
     let keys = Arc::new(completed_keys(&client, &bases[0]).await);
     let replays = timed(&client, RUN, {
@@ -172,6 +180,7 @@ async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
         ceiling,
         health,
         fresh,
+        claimed,
         replays,
         storms,
         rss_kib,
@@ -220,6 +229,9 @@ fn print_table(columns: &[(&str, Figures)]) {
     line("fresh keys (POST /orders, new key each)", &|f| {
         describe(&f.fresh)
     });
+    line("fresh keys, 1 ms operation (claim, run, store)", &|f| {
+        describe(&f.claimed)
+    });
     line("replays of completed keys", &|f| describe(&f.replays));
     line("fresh-key orders/s ÷ ceiling", &|f| {
         format!("{:.2}×", f.fresh.per_second() / f.ceiling)
@@ -239,6 +251,7 @@ fn print_table(columns: &[(&str, Figures)]) {
     line("storms: statuses", &|f| format!("{:?}", f.storms.statuses));
     line("5xx in all runs", &|f| {
         let errors = f.fresh.server_errors()
+            + f.claimed.server_errors()
             + f.replays.server_errors()
             + f.health.server_errors()
             + f.storms.server_errors;

@@ -11,6 +11,13 @@
 //!    a request that lost its claim cannot also commit.
 //! 6. A failure that is not an answer (a database error) **releases** the claim, so a retry runs.
 //!
+//! Steps 3 to 5 collapse into one transaction when the operation has nothing to wait for (the
+//! lab's delay at 0: creating the order only writes this database). The completed record and
+//! the order are inserted together, unless the key already has a record: there is no moment in
+//! which the key is in flight, and nothing for a crash to leave behind. The claim exists for
+//! operations that take time or reach outside the database (a payment, an email), which cannot
+//! share the database's transaction.
+//!
 //! Every decision is made against the database, never an in-memory map, so a restart or a
 //! second server process sees the same truth.
 
@@ -137,6 +144,14 @@ impl Idempotency {
             }
         }
 
+        if attempt.delay.is_zero() && attempt.may_start {
+            let (order, response) = new_order(&attempt, self.policy.record_ttl);
+            if self.storage.create_completed(&fingerprint, order).await? {
+                return Ok(Outcome::Created(response));
+            }
+            // The key has a record after all (in flight, or expired): the claim decides.
+        }
+
         let claim = self.claim(&attempt, &fingerprint).await?;
         let token = match claim {
             Claim::Won { token } => token,
@@ -187,30 +202,8 @@ impl Idempotency {
         if !attempt.delay.is_zero() {
             tokio::time::sleep(attempt.delay).await;
         }
-        let now = now_ms();
-        let order = Order {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: attempt.request.user_id.clone(),
-            items: attempt.request.items.clone(),
-            created_at: rfc3339(now),
-            idempotency_key: attempt.key.clone(),
-        };
-        let response = StoredResponse {
-            status: 201,
-            content_type: "application/json".into(),
-            location: Some(format!("/orders/{}", order.id)),
-            body: serde_json::to_vec(&order).expect("an order always serialises"),
-        };
-        let stored = self
-            .storage
-            .complete(NewOrder {
-                order,
-                created_at_ms: now,
-                claim_token: token.to_owned(),
-                response: response.clone(),
-                expires_at_ms: now + millis(self.policy.record_ttl),
-            })
-            .await?;
+        let (order, response) = new_order(attempt, self.policy.record_ttl);
+        let stored = self.storage.complete(token, order).await?;
         Ok(stored.then_some(response))
     }
 
@@ -283,6 +276,31 @@ pub fn plan_claim(existing: Option<&Record>, claim: &NewClaim) -> ClaimPlan {
         }
         _ => ClaimPlan::Keep,
     }
+}
+
+/// The operation itself: the order, and the 201 that will be stored and replayed for it.
+fn new_order(attempt: &Attempt, record_ttl: Duration) -> (NewOrder, StoredResponse) {
+    let now = now_ms();
+    let order = Order {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: attempt.request.user_id.clone(),
+        items: attempt.request.items.clone(),
+        created_at: rfc3339(now),
+        idempotency_key: attempt.key.clone(),
+    };
+    let response = StoredResponse {
+        status: 201,
+        content_type: "application/json".into(),
+        location: Some(format!("/orders/{}", order.id)),
+        body: serde_json::to_vec(&order).expect("an order always serialises"),
+    };
+    let new = NewOrder {
+        order,
+        created_at_ms: now,
+        response: response.clone(),
+        expires_at_ms: now + millis(record_ttl),
+    };
+    (new, response)
 }
 
 /// A record counts until its TTL; after that the key is new again.

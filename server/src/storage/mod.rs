@@ -59,12 +59,11 @@ pub struct NewClaim {
     pub may_start: bool,
 }
 
-/// An order and the answer to store with it, committed only while `claim_token` holds the key.
+/// An order and the answer to store with it (and keep until `expires_at_ms`).
 #[derive(Debug, Clone)]
 pub struct NewOrder {
     pub order: Order,
     pub created_at_ms: i64,
-    pub claim_token: String,
     pub response: StoredResponse,
     pub expires_at_ms: i64,
 }
@@ -164,8 +163,18 @@ impl Storage {
     }
 
     /// Commits the order and its stored answer; `false` if the claim was no longer ours.
-    pub async fn complete(&self, order: NewOrder) -> Result<bool, StorageError> {
-        on_backend!(self, db => db.complete(order).await)
+    pub async fn complete(&self, claim_token: &str, order: NewOrder) -> Result<bool, StorageError> {
+        on_backend!(self, db => db.complete(claim_token, order).await)
+    }
+
+    /// Commits the order with its record already completed, in one transaction, if the key
+    /// has no record; `false` (and nothing written) if it has one.
+    pub async fn create_completed(
+        &self,
+        fingerprint: &str,
+        order: NewOrder,
+    ) -> Result<bool, StorageError> {
+        on_backend!(self, db => db.create_completed(fingerprint, order).await)
     }
 
     /// Drops a claim we hold, so the key is free for a retry.
@@ -320,8 +329,34 @@ fn orders(rows: Vec<OrderRow>) -> Result<Vec<Order>, StorageError> {
     rows.into_iter().map(Order::try_from).collect()
 }
 
-fn items_json(order: &Order) -> String {
-    serde_json::to_string(&order.items).expect("items always serialise")
+/// Binds an order's eleven parameters, numbered as both back ends' statements use them:
+/// ?1/$1 id, 2 user, 3 items, 4 created at, 5 key, 6 `guard` (the claim token or the
+/// fingerprint), 7 to 10 the response (status, content type, location, body), 11 expiry.
+fn bind_order<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    guard: &'q str,
+    new: &'q NewOrder,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let items = serde_json::to_string(&new.order.items).expect("items always serialise");
+    query
+        .bind(new.order.id.as_str())
+        .bind(new.order.user_id.as_str())
+        .bind(items)
+        .bind(new.created_at_ms)
+        .bind(new.order.idempotency_key.as_str())
+        .bind(guard)
+        .bind(i64::from(new.response.status))
+        .bind(new.response.content_type.as_str())
+        .bind(new.response.location.as_deref())
+        .bind(new.response.body.as_slice())
+        .bind(new.expires_at_ms)
 }
 
 /// The answer every claim gives when the claim is ours.

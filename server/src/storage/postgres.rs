@@ -13,7 +13,7 @@ use app::api::Order;
 use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
 
 use super::{
-    items_json, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
+    bind_order, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
     StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
 };
 use crate::idempotency::{Claim, ClaimPlan, Record};
@@ -159,34 +159,62 @@ impl PostgresStorage {
     /// The fence, in one statement: the record turns completed only while it still carries
     /// our claim token, and the order is inserted only from the row that update returned.
     /// Both happen or neither does; 0 rows means the claim was lost and nothing was written.
-    pub(super) async fn complete(&self, new: NewOrder) -> Result<bool, StorageError> {
-        let inserted = sqlx::query(
-            "WITH fenced AS ( \
+    pub(super) async fn complete(
+        &self,
+        claim_token: &str,
+        new: NewOrder,
+    ) -> Result<bool, StorageError> {
+        self.store_order(
+            "WITH stored AS ( \
                UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
                  locked_until_ms = NULL, response_status = $7, response_content_type = $8, \
                  response_location = $9, response_body = $10, order_id = $1, expires_at_ms = $11 \
                WHERE key = $5 AND claim_token = $6 AND state = 'in_flight' RETURNING key) \
              INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-               SELECT $1, $2, $3, $4, key FROM fenced",
+               SELECT $1, $2, $3, $4, key FROM stored",
+            claim_token,
+            &new,
         )
-        .bind(&new.order.id)
-        .bind(&new.order.user_id)
-        .bind(items_json(&new.order))
-        .bind(new.created_at_ms)
-        .bind(&new.order.idempotency_key)
-        .bind(&new.claim_token)
-        .bind(i64::from(new.response.status))
-        .bind(&new.response.content_type)
-        .bind(&new.response.location)
-        .bind(&new.response.body)
-        .bind(new.expires_at_ms)
-        .execute(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// Claim, order and answer at once, for a key with no record: the completed record is
+    /// inserted unless the key has one, and the order only from the row just inserted.
+    pub(super) async fn create_completed(
+        &self,
+        fingerprint: &str,
+        new: NewOrder,
+    ) -> Result<bool, StorageError> {
+        self.store_order(
+            "WITH stored AS ( \
+               INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
+                 response_content_type, response_location, response_body, order_id, \
+                 created_at_ms, expires_at_ms) \
+               VALUES ($5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11) \
+               ON CONFLICT (key) DO NOTHING RETURNING key) \
+             INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+               SELECT $1, $2, $3, $4, key FROM stored",
+            fingerprint,
+            &new,
+        )
+        .await
+    }
+
+    /// Runs one of the two statements above; `guard` is the claim token or the fingerprint.
+    async fn store_order(
+        &self,
+        sql: &'static str,
+        guard: &str,
+        new: &NewOrder,
+    ) -> Result<bool, StorageError> {
+        let inserted = bind_order(sqlx::query(sql), guard, new)
+            .execute(&self.pool)
+            .await?;
         match inserted.rows_affected() {
             0 => Ok(false),
             1 => Ok(true),
             rows => Err(StorageError::Corrupt(format!(
-                "completing an order inserted {rows} rows"
+                "storing an order inserted {rows} rows"
             ))),
         }
     }

@@ -20,7 +20,7 @@ use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    items_json, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
+    bind_order, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
     StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
 };
 use crate::idempotency::{Claim, ClaimPlan, Record};
@@ -41,7 +41,16 @@ enum Write {
         PlanFn,
         oneshot::Sender<Result<Claim, StorageError>>,
     ),
-    Complete(NewOrder, oneshot::Sender<Result<bool, StorageError>>),
+    Complete(
+        String,
+        NewOrder,
+        oneshot::Sender<Result<bool, StorageError>>,
+    ),
+    CreateCompleted(
+        String,
+        NewOrder,
+        oneshot::Sender<Result<bool, StorageError>>,
+    ),
     Release(String, String, oneshot::Sender<Result<(), StorageError>>),
     Purge(i64, oneshot::Sender<Result<u64, StorageError>>),
     ResetLab(oneshot::Sender<Result<(), StorageError>>),
@@ -52,7 +61,7 @@ enum Write {
 /// A write's result, held until the commit decides whether it counts.
 enum Done {
     Claim(oneshot::Sender<Result<Claim, StorageError>>, Claim),
-    Complete(oneshot::Sender<Result<bool, StorageError>>, bool),
+    Stored(oneshot::Sender<Result<bool, StorageError>>, bool),
     Release(oneshot::Sender<Result<(), StorageError>>),
     Purge(oneshot::Sender<Result<u64, StorageError>>, u64),
     ResetLab(oneshot::Sender<Result<(), StorageError>>),
@@ -156,8 +165,24 @@ impl SqliteStorage {
         self.write(|reply| Write::Claim(claim, plan, reply)).await
     }
 
-    pub(super) async fn complete(&self, order: NewOrder) -> Result<bool, StorageError> {
-        self.write(|reply| Write::Complete(order, reply)).await
+    pub(super) async fn complete(
+        &self,
+        claim_token: &str,
+        order: NewOrder,
+    ) -> Result<bool, StorageError> {
+        let token = claim_token.to_owned();
+        self.write(|reply| Write::Complete(token, order, reply))
+            .await
+    }
+
+    pub(super) async fn create_completed(
+        &self,
+        fingerprint: &str,
+        order: NewOrder,
+    ) -> Result<bool, StorageError> {
+        let fingerprint = fingerprint.to_owned();
+        self.write(|reply| Write::CreateCompleted(fingerprint, order, reply))
+            .await
     }
 
     pub(super) async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
@@ -249,10 +274,18 @@ async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<Stora
             Ok(claim) => (Done::Claim(reply, claim), None),
             Err(e) => (Done::Claim(reply, Claim::Lost(None)), Some(e)),
         },
-        Write::Complete(order, reply) => match complete_order(conn, &order).await {
-            Ok(stored) => (Done::Complete(reply, stored), None),
-            Err(e) => (Done::Complete(reply, false), Some(e)),
-        },
+        Write::Complete(token, order, reply) => {
+            match store_order(conn, COMPLETE_CLAIMED, &token, &order).await {
+                Ok(stored) => (Done::Stored(reply, stored), None),
+                Err(e) => (Done::Stored(reply, false), Some(e)),
+            }
+        }
+        Write::CreateCompleted(fingerprint, order, reply) => {
+            match store_order(conn, CREATE_COMPLETED, &fingerprint, &order).await {
+                Ok(stored) => (Done::Stored(reply, stored), None),
+                Err(e) => (Done::Stored(reply, false), Some(e)),
+            }
+        }
         Write::Release(key, token, reply) => {
             let result =
                 sqlx::query("DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2")
@@ -348,41 +381,52 @@ fn bind_claim<'q>(
 /// The fence, in one round trip: the order is inserted, and the record turns completed, only
 /// while the record still carries our claim token. Both statements test the same condition in
 /// the same transaction, so they succeed together (2 rows) or not at all (0: the claim was lost).
-async fn complete_order(conn: &mut SqliteConnection, new: &NewOrder) -> Result<bool, StorageError> {
-    let changed = sqlx::query(
-        "INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-           SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
-             WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight'); \
-         UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
-           locked_until_ms = NULL, response_status = ?7, response_content_type = ?8, \
-           response_location = ?9, response_body = ?10, order_id = ?1, expires_at_ms = ?11 \
-           WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight';",
-    )
-    .bind(&new.order.id)
-    .bind(&new.order.user_id)
-    .bind(items_json(&new.order))
-    .bind(new.created_at_ms)
-    .bind(&new.order.idempotency_key)
-    .bind(&new.claim_token)
-    .bind(i64::from(new.response.status))
-    .bind(&new.response.content_type)
-    .bind(&new.response.location)
-    .bind(&new.response.body)
-    .bind(new.expires_at_ms)
-    .execute(&mut *conn)
-    .await;
+const COMPLETE_CLAIMED: &str = "\
+    INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+      SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
+        WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight'); \
+    UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
+      locked_until_ms = NULL, response_status = ?7, response_content_type = ?8, \
+      response_location = ?9, response_body = ?10, order_id = ?1, expires_at_ms = ?11 \
+      WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight';";
+
+/// Claim, order and answer at once, for a key with no record: the completed record is
+/// inserted unless the key has one, and the order only beside the record just inserted
+/// (2 rows), or neither (0: the key was taken).
+const CREATE_COMPLETED: &str = "\
+    INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
+      response_content_type, response_location, response_body, order_id, created_at_ms, \
+      expires_at_ms) VALUES (?5, ?6, 'completed', ?7, ?8, ?9, ?10, ?1, ?4, ?11) \
+      ON CONFLICT (key) DO NOTHING; \
+    INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+      SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
+        WHERE key = ?5 AND order_id = ?1);";
+
+/// Runs one of the two statements above; `guard` is the claim token or the fingerprint.
+async fn store_order(
+    conn: &mut SqliteConnection,
+    sql: &'static str,
+    guard: &str,
+    new: &NewOrder,
+) -> Result<bool, StorageError> {
+    let changed = bind_order(sqlx::query(sql), guard, new)
+        .execute(&mut *conn)
+        .await;
     match changed.map(|done| done.rows_affected()) {
         Ok(2) => Ok(true),
         Ok(0) => Ok(false),
-        // Never an order without its completed record: take the order back out.
+        // Never an order without its completed record, nor the reverse: take both back out.
         outcome => {
-            sqlx::query("DELETE FROM orders WHERE id = ?1")
-                .bind(&new.order.id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "DELETE FROM orders WHERE id = ?1; \
+                 DELETE FROM idempotency_records WHERE order_id = ?1;",
+            )
+            .bind(&new.order.id)
+            .execute(&mut *conn)
+            .await?;
             match outcome {
                 Ok(rows) => Err(StorageError::Corrupt(format!(
-                    "completing an order changed {rows} rows"
+                    "storing an order changed {rows} rows"
                 ))),
                 Err(error) => Err(error.into()),
             }
@@ -406,7 +450,9 @@ async fn purge(conn: &mut SqliteConnection, now_ms: i64) -> Result<u64, StorageE
 fn fail(write: Write, error: StorageError) {
     match write {
         Write::Claim(_, _, reply) => drop(reply.send(Err(error))),
-        Write::Complete(_, reply) => drop(reply.send(Err(error))),
+        Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply) => {
+            drop(reply.send(Err(error)))
+        }
         Write::Release(_, _, reply) => drop(reply.send(Err(error))),
         Write::Purge(_, reply) => drop(reply.send(Err(error))),
         Write::ResetLab(reply) => drop(reply.send(Err(error))),
@@ -417,7 +463,7 @@ fn fail(write: Write, error: StorageError) {
 fn fail_done(done: Done, error: StorageError) {
     match done {
         Done::Claim(reply, _) => drop(reply.send(Err(error))),
-        Done::Complete(reply, _) => drop(reply.send(Err(error))),
+        Done::Stored(reply, _) => drop(reply.send(Err(error))),
         Done::Release(reply) => drop(reply.send(Err(error))),
         Done::Purge(reply, _) => drop(reply.send(Err(error))),
         Done::ResetLab(reply) => drop(reply.send(Err(error))),
@@ -428,7 +474,7 @@ fn fail_done(done: Done, error: StorageError) {
 fn answer(done: Done) {
     match done {
         Done::Claim(reply, claim) => drop(reply.send(Ok(claim))),
-        Done::Complete(reply, stored) => drop(reply.send(Ok(stored))),
+        Done::Stored(reply, stored) => drop(reply.send(Ok(stored))),
         Done::Release(reply) => drop(reply.send(Ok(()))),
         Done::Purge(reply, n) => drop(reply.send(Ok(n))),
         Done::ResetLab(reply) => drop(reply.send(Ok(()))),

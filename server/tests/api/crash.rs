@@ -82,7 +82,16 @@ async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_no
                     let key = new_key();
                     let body = order_body(&format!("client-{client}"), &format!("SKU-{placed}"), 1);
                     loop {
-                        let delay = rand::thread_rng().gen_range(20..120).to_string();
+                        // Some with no delay: those commit claim, order and answer at once.
+                        let delay = {
+                            let mut rng = rand::thread_rng();
+                            if rng.gen_bool(0.3) {
+                                0
+                            } else {
+                                rng.gen_range(20..120)
+                            }
+                        };
+                        let delay = delay.to_string();
                         let target = format!("{}/orders", base.read().unwrap());
                         let sent = http
                             .post(target)
