@@ -10,7 +10,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="$root/target/postgres"
 
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+# The newest server's programs (the client package alone has a bin/ without initdb).
+pg_bin() {
+  ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 | xargs -r dirname
+}
 
 install_postgres() {
   [ -n "$(pg_bin)" ] && return
