@@ -21,12 +21,14 @@ async fn storms_split_across_two_processes_make_one_order_per_key() {
     let mut keys = Vec::new();
     for round in 0..20 {
         let key = new_key();
+        // Odd rounds: a 100 ms operation, so the storm meets the claim in flight (409s).
+        // Even rounds: no delay, so the processes race to insert the completed record.
+        let delay = if round % 2 == 1 { "100" } else { "0" };
         let storm = (0..50).map(|n| {
             client
                 .post(format!("{}/orders", servers[n % 2].base))
                 .header("Idempotency-Key", &key)
-                // Long enough that the storm meets the first request while it runs.
-                .header("X-Lab-Delay-Ms", "100")
+                .header("X-Lab-Delay-Ms", delay)
                 .json(&body)
                 .send()
         });
