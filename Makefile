@@ -35,12 +35,12 @@ postgres:
 	$(PG) start
 
 ## Every test: unit, API (real server; a real SQLite file, then a real PostgreSQL),
-## browser (real Chromium).
+## browser (real Chromium; two server processes on the PostgreSQL too).
 test: tools site browser e2e-deps
 	cargo test --release -p app -p server
-	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; \
-	  LAB_TEST_POSTGRES="$$url" cargo test --release -p server --test api
-	cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
+	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; export LAB_TEST_POSTGRES="$$url"; \
+	  cargo test --release -p server --test api && \
+	  cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
 
 ## Load, replays, storms, the ceilings, memory and bundle size: prints a table with columns
 ## for SQLite and for one and two server processes on a throw-away PostgreSQL.

@@ -477,6 +477,11 @@ fn settle(
 /// Fetches the orders and records tables; also tells whether the server is reachable.
 pub fn refresh_tables(state: LabState) {
     spawn_local(async move {
+        if state.backend.get_untracked().is_none() {
+            if let Ok(health) = client::get_json::<crate::api::Health>("/health").await {
+                state.backend.set(Some(health.backend));
+            }
+        }
         let orders = client::get_json("/orders?limit=200").await;
         let records = client::get_json("/idempotency-records?limit=200").await;
         state.server_up.set(orders.is_ok());

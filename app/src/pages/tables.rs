@@ -105,6 +105,13 @@ pub fn RecordsTable() -> impl IntoView {
     let records = move || state.records.get();
     view! {
         <h2>{move || texts().records}</h2>
+        <p class="backend" data-testid="backend">
+            {move || match state.backend.get().as_deref() {
+                Some("postgres") => texts().kept_in_postgres,
+                Some(_) => texts().kept_in_sqlite,
+                None => "",
+            }}
+        </p>
         <Show
             when=move || !records().is_empty()
             fallback=move || view! { <p class="empty">{texts().records_empty}</p> }

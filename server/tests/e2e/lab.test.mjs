@@ -25,6 +25,7 @@ test("ten rapid clicks make exactly one order", async () => {
   await waitOrdersShown(page, 1);
   const key = await currentKey(page);
   assert.equal(orders[0].idempotencyKey, key);
+  assert.match(await page.locator(byTest("backend")).textContent(), /Kept in SQLite/);
   const keys = await page.locator(`${byTest("attempt")} td:nth-child(3)`).evaluateAll(
     (cells) => cells.map((c) => c.getAttribute("title")),
   );

@@ -1,4 +1,5 @@
-// Starts the real release server for a test: its own temp SQLite file, a free port.
+// Starts the real release server for a test: its own temp SQLite file (or the database a test
+// names), a free port.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,11 +10,16 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const serverBinary = join(root, "target", "release", "server");
 
-/// `port` and `dir` let a test restart the server where it was, as after a crash.
-export async function startServer(extraArgs = [], { port = 0, dir = mkdtempSync(join(tmpdir(), "idem-lab-")) } = {}) {
+/// `port` and `dir` let a test restart the server where it was, as after a crash; `database`
+/// replaces the SQLite file with another database URL.
+export async function startServer(extraArgs = [], {
+  port = 0,
+  dir = mkdtempSync(join(tmpdir(), "idem-lab-")),
+  database = `sqlite://${join(dir, "lab.db")}`,
+} = {}) {
   const child = spawn(
     serverBinary,
-    ["--host", "127.0.0.1", "--port", String(port), "--database-url", `sqlite://${join(dir, "lab.db")}`,
+    ["--host", "127.0.0.1", "--port", String(port), "--database-url", database,
       "--site-root", join(root, "target", "site"), ...extraArgs],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RUST_LOG: "warn" } },
   );
