@@ -15,7 +15,7 @@ PKG := $(SITE)/pkg
 WASM_BUILD := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
 E2E := server/tests/e2e
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-PG := server/scripts/postgres.sh
+PG := $(CURDIR)/server/scripts/postgres.sh
 export LEPTOS_SITE_ROOT := $(CURDIR)/$(SITE)
 
 .PHONY: run run-two postgres test bench watch tools browser site server e2e-deps clean-data fmt check
@@ -40,7 +40,7 @@ test: tools site browser e2e-deps
 	cargo test --release -p app -p server
 	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; export LAB_TEST_POSTGRES="$$url"; \
 	  cargo test --release -p server --test api && \
-	  cd $(E2E) && node --test --test-concurrency=1 *.test.mjs
+	  (cd $(E2E) && node --test --test-concurrency=1 *.test.mjs)
 
 ## Load, replays, storms, the ceilings, memory and bundle size: prints a table with columns
 ## for SQLite and for one and two server processes on a throw-away PostgreSQL.
