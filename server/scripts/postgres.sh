@@ -47,7 +47,7 @@ start() {
   if running; then cat "$dir/url"; return; fi
   local bin data port
   bin="$(pg_bin)"
-  [ -L "$dir/data" ] && rm -rf "$(readlink "$dir/data")"
+  [ -L "$dir/data" ] && rm -rf "$(dirname "$(readlink "$dir/data")")"
   rm -rf "$dir"
   mkdir -p "$dir"
   data="$dir/data"
