@@ -190,6 +190,7 @@ async fn prepare(state: LabState, generation: u64) -> Option<String> {
         AttemptKind::Prepare,
         None,
         "POST /orders/prepare".into(),
+        0,
     );
     let headers: Vec<(&str, String)> = if fail_on_purpose {
         // The switch is for one call only: the retry must be able to succeed.
@@ -273,6 +274,7 @@ async fn attempt(
         kind,
         Some(key.to_owned()),
         super::summarize(body),
+        delay_ms,
     );
     let headers = [
         ("Content-Type", "application/json".to_string()),
@@ -425,6 +427,7 @@ fn log(
     kind: AttemptKind,
     key: Option<String>,
     sent: String,
+    delay_ms: u32,
 ) -> u32 {
     let mut id = 0;
     update(state, generation, |op| {
@@ -438,6 +441,7 @@ fn log(
             status: None,
             replayed: false,
             latency_ms: None,
+            delay_ms,
             explain: Explain::Sending,
             server_says: None,
             exchange: None,

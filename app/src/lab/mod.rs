@@ -102,6 +102,9 @@ pub struct AttemptLog {
     pub status: Option<u16>,
     pub replayed: bool,
     pub latency_ms: Option<u32>,
+    /// The lab delay the attempt asked for: at 0 the server claims and commits at once.
+    #[serde(default)]
+    pub delay_ms: u32,
     pub explain: Explain,
     /// The server's own words, from its problem details (title: detail).
     #[serde(default)]

@@ -126,8 +126,13 @@ fn messages_for(attempt: &AttemptLog, texts: &'static crate::i18n::Texts) -> Vec
     match &attempt.explain {
         Explain::Sending => messages.push(msg(server, db, texts.seq_working.into(), "pending")),
         Explain::Created => {
-            messages.push(msg(server, db, texts.seq_claim.into(), "store"));
-            messages.push(msg(server, db, texts.seq_commit.into(), "store"));
+            if attempt.delay_ms == 0 {
+                // Nothing to wait for: the server claims and commits in one transaction.
+                messages.push(msg(server, db, texts.seq_at_once.into(), "store"));
+            } else {
+                messages.push(msg(server, db, texts.seq_claim.into(), "store"));
+                messages.push(msg(server, db, texts.seq_commit.into(), "store"));
+            }
             messages.push(msg(
                 server,
                 client,

@@ -26,6 +26,8 @@ test("ten rapid clicks make exactly one order", async () => {
   const key = await currentKey(page);
   assert.equal(orders[0].idempotencyKey, key);
   assert.match(await page.locator(byTest("backend")).textContent(), /Kept in SQLite/);
+  // A delay: the diagram shows the claim in flight, then the commit.
+  assert.match(await page.locator(byTest("sequence")).textContent(), /claim key \(in flight\)/);
   const keys = await page.locator(`${byTest("attempt")} td:nth-child(3)`).evaluateAll(
     (cells) => cells.map((c) => c.getAttribute("title")),
   );
@@ -64,6 +66,10 @@ test("server-issued keys: one order each, a new key for the next order", async (
   const first = await currentKey(page);
   assert.match(first, /^srv_/);
   assert.match(await page.locator(".key-line").textContent(), /issued key expires at/);
+  // No delay: the diagram shows the claim and the commit as one transaction.
+  const diagram = await page.locator(byTest("sequence")).textContent();
+  assert.match(diagram, /one transaction/);
+  assert.doesNotMatch(diagram, /claim key \(in flight\)/);
 
   await page.locator(byTest("new-order")).click();
   await page.locator(byTest("place-order")).click();
