@@ -144,6 +144,7 @@ impl Idempotency {
             }
         }
 
+        // Steps 3 to 5 at once, when there is nothing to wait for (see the module's header).
         if attempt.delay.is_zero() && attempt.may_start {
             let (order, response) = new_order(&attempt, self.policy.record_ttl);
             if self.storage.create_completed(&fingerprint, order).await? {
