@@ -24,9 +24,11 @@ async fn storms_split_across_two_processes_make_one_order_per_key() {
         // Odd rounds: a 100 ms operation, so the storm meets the claim in flight (409s).
         // Even rounds: no delay, so the processes race to insert the completed record.
         let delay = if round % 2 == 1 { "100" } else { "0" };
+        // Which process gets the storm's first request changes every other round.
+        let process = |n: usize| (n + round / 2) % 2;
         let storm = (0..50).map(|n| {
             client
-                .post(format!("{}/orders", servers[n % 2].base))
+                .post(format!("{}/orders", servers[process(n)].base))
                 .header("Idempotency-Key", &key)
                 .header("X-Lab-Delay-Ms", delay)
                 .json(&body)
@@ -42,7 +44,7 @@ async fn storms_split_across_two_processes_make_one_order_per_key() {
             );
             if status == 201 && response.headers().get("idempotent-replayed").is_none() {
                 ran += 1;
-                ran_on[n % 2] += 1;
+                ran_on[process(n)] += 1;
             }
         }
         assert_eq!(ran, 1, "round {round}: one request ran the operation");
