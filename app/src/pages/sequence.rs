@@ -123,53 +123,34 @@ fn messages_for(attempt: &AttemptLog, texts: &'static crate::i18n::Texts) -> Vec
     };
     let status = attempt.status.map(|s| s.to_string()).unwrap_or_default();
     let mut messages = vec![request];
+    // Server to database, and the server's answer to the client.
+    let to_db = |label: &str, style| msg(server, db, label.into(), style);
+    let answer = |label: &str, style| msg(server, client, format!("{status} {label}"), style);
     match &attempt.explain {
-        Explain::Sending => messages.push(msg(server, db, texts.seq_working.into(), "pending")),
+        Explain::Sending => messages.push(to_db(texts.seq_working, "pending")),
         Explain::Created => {
             if attempt.delay_ms == 0 {
                 // Nothing to wait for: the server claims and commits in one transaction.
-                messages.push(msg(server, db, texts.seq_at_once.into(), "store"));
+                messages.push(to_db(texts.seq_at_once, "store"));
             } else {
-                messages.push(msg(server, db, texts.seq_claim.into(), "store"));
-                messages.push(msg(server, db, texts.seq_commit.into(), "store"));
+                messages.push(to_db(texts.seq_claim, "store"));
+                messages.push(to_db(texts.seq_commit, "store"));
             }
-            messages.push(msg(
-                server,
-                client,
-                format!("{status} {}", texts.seq_created),
-                "ok",
-            ));
+            messages.push(answer(texts.seq_created, "ok"));
         }
         Explain::Replayed => {
-            messages.push(msg(server, db, texts.seq_lookup_done.into(), "lookup"));
-            messages.push(msg(
-                server,
-                client,
-                format!("{status} Idempotent-Replayed: true"),
-                "replay",
-            ));
+            messages.push(to_db(texts.seq_lookup_done, "lookup"));
+            messages.push(answer("Idempotent-Replayed: true", "replay"));
         }
         Explain::InFlight => {
-            messages.push(msg(server, db, texts.seq_lookup_busy.into(), "lookup"));
-            messages.push(msg(server, client, format!("{status} Retry-After"), "wait"));
+            messages.push(to_db(texts.seq_lookup_busy, "lookup"));
+            messages.push(answer("Retry-After", "wait"));
         }
         Explain::Mismatch => {
-            messages.push(msg(server, db, texts.seq_lookup_other.into(), "lookup"));
-            messages.push(msg(
-                server,
-                client,
-                format!("{status} {}", texts.seq_refused),
-                "bad",
-            ));
+            messages.push(to_db(texts.seq_lookup_other, "lookup"));
+            messages.push(answer(texts.seq_refused, "bad"));
         }
-        Explain::Prepared => {
-            messages.push(msg(
-                server,
-                client,
-                format!("{status} {}", texts.seq_issued),
-                "ok",
-            ));
-        }
+        Explain::Prepared => messages.push(answer(texts.seq_issued, "ok")),
         Explain::Network(_) | Explain::Interrupted => {
             messages.push(msg(server, client, texts.seq_lost.into(), "lost"));
         }

@@ -16,12 +16,7 @@ async fn a_crash_mid_request_leaves_no_order_and_no_lock_for_good() {
     let client = reqwest::Client::new();
     let key = new_key();
     let body = order_body("u1", "A-1", 1);
-    let post = |base: &str| {
-        client
-            .post(format!("{base}/orders"))
-            .header("Idempotency-Key", &key)
-            .json(&body)
-    };
+    let post = |base: &str| post_order_to(&client, base, &key, &body);
 
     let held = tokio::spawn(post(&server.base).header("X-Lab-Delay-Ms", "10000").send());
     until_in_flight(&server.base).await;

@@ -52,12 +52,17 @@ pub fn new_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// `POST {base}/orders` with `key` and `body`: the request every retry repeats.
+pub fn post_order_to(client: &Client, base: &str, key: &str, body: &Value) -> RequestBuilder {
+    client
+        .post(format!("{base}/orders"))
+        .header("Idempotency-Key", key)
+        .json(body)
+}
+
 impl TestApp {
     pub fn post_order(&self, key: &str, body: &Value) -> RequestBuilder {
-        self.client
-            .post(format!("{}/orders", self.base))
-            .header("Idempotency-Key", key)
-            .json(body)
+        post_order_to(&self.client, &self.base, key, body)
     }
 
     pub async fn get_json(&self, path: &str) -> Value {

@@ -27,11 +27,8 @@ async fn storms_split_across_two_processes_make_one_order_per_key() {
         // Which process gets the storm's first request changes every other round.
         let process = |n: usize| (n + round / 2) % 2;
         let storm = (0..50).map(|n| {
-            client
-                .post(format!("{}/orders", servers[process(n)].base))
-                .header("Idempotency-Key", &key)
+            post_order_to(&client, &servers[process(n)].base, &key, &body)
                 .header("X-Lab-Delay-Ms", delay)
-                .json(&body)
                 .send()
         });
         let mut ran = 0;
@@ -74,12 +71,7 @@ async fn when_one_process_dies_mid_request_the_other_completes_the_key_once() {
     let client = reqwest::Client::new();
     let key = new_key();
     let body = order_body("u1", "A-1", 1);
-    let post = |base: &str| {
-        client
-            .post(format!("{base}/orders"))
-            .header("Idempotency-Key", &key)
-            .json(&body)
-    };
+    let post = |base: &str| post_order_to(&client, base, &key, &body);
 
     let held = tokio::spawn(post(&dying.base).header("X-Lab-Delay-Ms", "10000").send());
     until_in_flight(&survivor.base).await;
