@@ -1,8 +1,10 @@
-// The chapter's two TypeScript clients (section 11.5), byte for byte, against the real server.
-// They call http://localhost:3000; a fetch shim points that at this test's server.
+// The chapter's two TypeScript clients (section 11.5), run from ../shared/chapter/clients/
+// exactly as printed there (they are the chapter author's code: the project keeps no copy),
+// against the real server. They call http://localhost:3000; a fetch shim points that at this
+// test's server. Without that folder the tests fail: they are not optional.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -10,6 +12,7 @@ import ts from "typescript";
 import { startServer } from "./server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const chapterClients = join(here, "..", "..", "..", "..", "shared", "chapter", "clients");
 const realFetch = globalThis.fetch;
 let server;
 let loseNextResponse = false;
@@ -37,7 +40,9 @@ after(async () => {
 });
 
 async function importChapterClient(name) {
-  const source = readFileSync(join(here, "chapter", name), "utf8");
+  const path = join(chapterClients, name);
+  assert.ok(existsSync(path), `the chapter's client ${name} is missing: expected it at ${path}`);
+  const source = readFileSync(path, "utf8");
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
