@@ -12,6 +12,10 @@ pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 pub const LAB_DELAY_MS: &str = "X-Lab-Delay-Ms";
 /// Lab control: `X-Lab-Fail: prepare` makes `POST /orders/prepare` fail on purpose.
 pub const LAB_FAIL: &str = "X-Lab-Fail";
+/// Lab: on a response to a request that held its claim longer than its lease, what became
+/// of it: `outlived-committed` (nobody took the key over, so it still committed) or
+/// `outlived-fenced` (another request took over; this is that request's answer).
+pub const LAB_LEASE: &str = "X-Lab-Lease";
 /// The largest lab delay the server accepts.
 pub const MAX_LAB_DELAY_MS: u64 = 10_000;
 /// Server-issued keys start with this, so the server knows to check their signature.
@@ -60,6 +64,9 @@ impl CreateOrderRequest {
                 format!("must be 1 to {MAX_USER_ID_LEN} characters, not blank"),
             );
         }
+        if has_control_characters(&self.user_id) {
+            return fail("userId".into(), CONTROL_CHARACTERS.into());
+        }
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
             return fail("items".into(), format!("must hold 1 to {MAX_ITEMS} items"));
         }
@@ -70,6 +77,9 @@ impl CreateOrderRequest {
                     format!("must be 1 to {MAX_SKU_LEN} characters, not blank"),
                 );
             }
+            if has_control_characters(&item.sku) {
+                return fail(format!("items[{i}].sku"), CONTROL_CHARACTERS.into());
+            }
             if !(1..=MAX_QTY).contains(&item.qty) {
                 return fail(
                     format!("items[{i}].qty"),
@@ -79,6 +89,15 @@ impl CreateOrderRequest {
         }
         Ok(())
     }
+}
+
+const CONTROL_CHARACTERS: &str =
+    "must not contain control characters (such as NUL, tab or newline)";
+
+/// NUL, tabs, line breaks and the like: invisible in every table that shows the field, and
+/// NUL cannot be stored in a PostgreSQL text column at all.
+fn has_control_characters(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 /// An order as the server stores and returns it.
@@ -247,6 +266,15 @@ mod tests {
         assert_eq!(req.validate(), Ok(()));
         req.items[0].qty = 0;
         assert_eq!(req.validate().unwrap_err().field, "items[0].qty");
+        req.items[0].qty = 1;
+        for control in ["\u{0}", "\t", "\n", "\u{1f}", "\u{7f}"] {
+            req.items[0].sku = format!("A{control}1");
+            assert_eq!(req.validate().unwrap_err().field, "items[0].sku");
+            req.items[0].sku = "A-1".into();
+            req.user_id = format!("u{control}1");
+            assert_eq!(req.validate().unwrap_err().field, "userId");
+            req.user_id = "u1".into();
+        }
         req.items.clear();
         assert_eq!(req.validate().unwrap_err().field, "items");
     }

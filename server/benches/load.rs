@@ -55,9 +55,16 @@ struct Figures {
     health: Run,
     fresh: Run,
     claimed: Run,
+    busy: BusyKey,
     replays: Run,
     storms: Storms,
     rss_kib: u64,
+}
+
+/// Retries of one key in flight (409s), and fresh orders beside them, at the same time.
+struct BusyKey {
+    retries: Run,
+    fresh_beside: Run,
 }
 
 /// 20 storms of 50 identical concurrent requests.
@@ -143,11 +150,13 @@ async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
     let fresh = timed(&client, RUN, fresh_order.clone()).await;
     assert_eq!(fresh.server_errors(), 0, "fresh keys: no 5xx");
     // A 1 ms operation: the full lifecycle, claim → run → store, two writes per order.
-    let claimed = timed(&client, RUN, move |client, n| {
-        fresh_order(client, n).header("X-Lab-Delay-Ms", "1")
+    let claimed = timed(&client, RUN, {
+        let fresh_order = fresh_order.clone();
+        move |client, n| fresh_order(client, n).header("X-Lab-Delay-Ms", "1")
     })
     .await;
     assert_eq!(claimed.server_errors(), 0, "claimed keys: no 5xx");
+    let busy = busy_key(&bases, fresh_order.clone()).await;
 
     let keys = Arc::new(completed_keys(&client, &bases[0]).await);
     let replays = timed(&client, RUN, {
@@ -181,9 +190,79 @@ async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
         health,
         fresh,
         claimed,
+        busy,
         replays,
         storms,
         rss_kib,
+    }
+}
+
+/// One operation held in flight (a 10 s lab delay) while `CONCURRENCY` connections retry it
+/// and another `CONCURRENCY` send fresh orders beside them. The 409s are reads: they must not
+/// take the writer's time from the fresh orders.
+async fn busy_key<F>(bases: &[String], fresh_order: F) -> BusyKey
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static + Clone,
+{
+    let client = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(CONCURRENCY)
+            .build()
+            .unwrap()
+    };
+    let (retrying, ordering) = (client(), client());
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = bytes::Bytes::from(
+        json!({"userId": "busy", "items": [{"sku": "B", "qty": 1}]}).to_string(),
+    );
+    let holder = retrying
+        .post(format!("{}/orders", bases[0]))
+        .header("Idempotency-Key", &key)
+        .header("Content-Type", "application/json")
+        .header("X-Lab-Delay-Ms", "10000")
+        .body(body.clone())
+        .send();
+    let holder = tokio::spawn(holder);
+    loop {
+        let retry = retrying
+            .post(format!("{}/orders", bases[0]))
+            .header("Idempotency-Key", &key)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        if retry.status() == 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let bases = bases.to_vec();
+    let retry = move |client: &reqwest::Client, n: usize| {
+        client
+            .post(format!("{}/orders", bases[n % bases.len()]))
+            .header("Idempotency-Key", &key)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+    };
+    let (retries, fresh_beside) = tokio::join!(
+        timed(&retrying, RUN / 2, retry),
+        timed(&ordering, RUN / 2, fresh_order)
+    );
+    assert_eq!(
+        retries.statuses.get(&409),
+        Some(&retries.requests),
+        "every retry of the busy key is a 409"
+    );
+    assert_eq!(
+        fresh_beside.server_errors(),
+        0,
+        "fresh keys beside 409s: no 5xx"
+    );
+    assert_eq!(holder.await.unwrap().unwrap().status(), 201);
+    BusyKey {
+        retries,
+        fresh_beside,
     }
 }
 
@@ -232,6 +311,18 @@ fn print_table(columns: &[(&str, Figures)]) {
     line("fresh keys, 1 ms operation (claim, run, store)", &|f| {
         describe(&f.claimed)
     });
+    line("retries of one key in flight (409s)", &|f| {
+        describe(&f.busy.retries)
+    });
+    line("fresh keys beside those 409s (32 + 32 connections)", &|f| {
+        describe(&f.busy.fresh_beside)
+    });
+    line("fresh keys beside 409s ÷ fresh keys alone", &|f| {
+        format!(
+            "{:.2}×",
+            f.busy.fresh_beside.per_second() / f.fresh.per_second()
+        )
+    });
     line("replays of completed keys", &|f| describe(&f.replays));
     line("fresh-key orders/s ÷ ceiling", &|f| {
         format!("{:.2}×", f.fresh.per_second() / f.ceiling)
@@ -252,6 +343,7 @@ fn print_table(columns: &[(&str, Figures)]) {
     line("5xx in all runs", &|f| {
         let errors = f.fresh.server_errors()
             + f.claimed.server_errors()
+            + f.busy.fresh_beside.server_errors()
             + f.replays.server_errors()
             + f.health.server_errors()
             + f.storms.server_errors;
@@ -438,8 +530,11 @@ async fn create_postgres_database(server: &str, n: usize) -> String {
     format!("{base}/{name}")
 }
 
+/// The release server; `BENCH_SERVER_BIN` names another build to compare (an older commit's).
 async fn start_server(database: &str) -> (String, tokio::process::Child) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let binary = std::env::var("BENCH_SERVER_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_server").to_owned());
+    let mut child = Command::new(binary)
         .args([
             "--host",
             "127.0.0.1",

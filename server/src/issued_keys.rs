@@ -11,22 +11,12 @@ use app::api::{PreparedKey, ISSUED_KEY_PREFIX};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::idempotency::record::{millis, IdempotencyKey, KeySource};
 use crate::storage::{Storage, StorageError};
-use crate::time::{now_ms, rfc3339};
+use crate::time::rfc3339;
 
 const SECRET_NAME: &str = "issued-key-hmac";
 const SIGNATURE_BYTES: usize = 16;
-
-/// What the server makes of a key a client sent.
-#[derive(Debug, PartialEq, Eq)]
-pub enum KeyOrigin {
-    /// The client made it up: any well-formed key is welcome.
-    Client,
-    /// We issued it and it may still start an operation.
-    IssuedValid,
-    /// We issued it, but too long ago to start one; a retry of a finished one may still replay.
-    IssuedExpired,
-}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("this key starts with `{ISSUED_KEY_PREFIX}` but was not issued by this server")]
@@ -45,8 +35,9 @@ impl IssuedKeys {
         Ok(Self { secret, ttl })
     }
 
-    pub fn issue(&self) -> PreparedKey {
-        let expires_at_ms = now_ms() + i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX / 4);
+    /// A new key, valid for the TTL from `now_ms` (the database's clock).
+    pub fn issue(&self, now_ms: i64) -> PreparedKey {
+        let expires_at_ms = now_ms + millis(self.ttl);
         let random: [u8; 16] = rand::random();
         let body = format!("{ISSUED_KEY_PREFIX}{expires_at_ms}_{}", hex::encode(random));
         let signature = hex::encode(&self.sign(&body)[..SIGNATURE_BYTES]);
@@ -56,29 +47,35 @@ impl IssuedKeys {
         }
     }
 
-    pub fn origin(&self, key: &str) -> Result<KeyOrigin, ForgedKey> {
-        if !key.starts_with(ISSUED_KEY_PREFIX) {
-            return Ok(KeyOrigin::Client);
+    /// Who made `key`. An issued key has exactly one spelling, the one we issued: any altered
+    /// character is a forgery, the letter case of its signature and of its prefix included,
+    /// so that no second spelling of one prepared key can start a second order.
+    pub fn origin(&self, key: &IdempotencyKey) -> Result<KeySource, ForgedKey> {
+        let key = key.as_str();
+        let claims_issued = key
+            .get(..ISSUED_KEY_PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(ISSUED_KEY_PREFIX));
+        if !claims_issued {
+            return Ok(KeySource::Client);
         }
         let (body, signature) = key.rsplit_once('_').ok_or(ForgedKey)?;
-        let signature = hex::decode(signature).map_err(|_| ForgedKey)?;
-        let mut mac = self.mac();
-        mac.update(body.as_bytes());
-        mac.verify_truncated_left(&signature)
-            .map_err(|_| ForgedKey)?;
-        if signature.len() != SIGNATURE_BYTES {
+        if signature.len() != SIGNATURE_BYTES * 2 {
             return Err(ForgedKey);
         }
+        let signature_bytes = hex::decode(signature).map_err(|_| ForgedKey)?;
+        if hex::encode(&signature_bytes) != signature {
+            return Err(ForgedKey); // the same bytes in upper case: not the spelling we issued
+        }
+        let mut mac = self.mac();
+        mac.update(body.as_bytes());
+        mac.verify_truncated_left(&signature_bytes)
+            .map_err(|_| ForgedKey)?;
         let expires_at_ms: i64 = body[ISSUED_KEY_PREFIX.len()..]
             .split('_')
             .next()
             .and_then(|ms| ms.parse().ok())
             .ok_or(ForgedKey)?;
-        Ok(if expires_at_ms > now_ms() {
-            KeyOrigin::IssuedValid
-        } else {
-            KeyOrigin::IssuedExpired
-        })
+        Ok(KeySource::Issued { expires_at_ms })
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -96,31 +93,54 @@ impl IssuedKeys {
 mod tests {
     use super::*;
 
-    fn keys(ttl: Duration) -> IssuedKeys {
+    const NOW: i64 = 1_000_000;
+
+    fn keys() -> IssuedKeys {
         IssuedKeys {
             secret: b"test secret".to_vec(),
-            ttl,
+            ttl: Duration::from_secs(60),
         }
     }
 
-    #[test]
-    fn issued_keys_verify_and_forgeries_do_not() {
-        let keys = keys(Duration::from_secs(60));
-        let issued = keys.issue().idempotency_key;
-        assert_eq!(keys.origin(&issued), Ok(KeyOrigin::IssuedValid));
-        assert_eq!(keys.origin("3f2a-client-key"), Ok(KeyOrigin::Client));
-        let mut tampered = issued.clone();
-        tampered.replace_range(4..5, if &issued[4..5] == "9" { "8" } else { "9" });
-        assert_eq!(keys.origin(&tampered), Err(ForgedKey));
-        assert_eq!(keys.origin("srv_123_abc_def"), Err(ForgedKey));
-        assert_eq!(keys.origin(&issued[..issued.len() - 2]), Err(ForgedKey));
+    fn key(text: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(text).unwrap()
     }
 
     #[test]
-    fn issued_keys_expire() {
-        let keys = keys(Duration::ZERO);
-        let issued = keys.issue().idempotency_key;
-        std::thread::sleep(Duration::from_millis(2));
-        assert_eq!(keys.origin(&issued), Ok(KeyOrigin::IssuedExpired));
+    fn issued_keys_verify_and_carry_their_expiry() {
+        let keys = keys();
+        let issued = keys.issue(NOW).idempotency_key;
+        assert_eq!(
+            keys.origin(&key(&issued)),
+            Ok(KeySource::Issued {
+                expires_at_ms: NOW + 60_000
+            })
+        );
+        assert_eq!(
+            keys.origin(&key(&format!("\"{issued}\""))),
+            keys.origin(&key(&issued)),
+            "quoted and bare are one key"
+        );
+        assert_eq!(keys.origin(&key("3f2a-client-key")), Ok(KeySource::Client));
+    }
+
+    #[test]
+    fn an_issued_key_has_one_spelling() {
+        let keys = keys();
+        let issued = keys.issue(NOW).idempotency_key;
+        let (body, signature) = issued.rsplit_once('_').unwrap();
+        let mut altered_digit = issued.clone();
+        altered_digit.replace_range(4..5, if &issued[4..5] == "9" { "8" } else { "9" });
+        let spellings = [
+            altered_digit,
+            format!("{body}_{}", signature.to_ascii_uppercase()),
+            format!("SRV_{}", &issued[4..]),
+            format!("{body}_{signature}0"),
+            issued[..issued.len() - 2].to_owned(),
+            "srv_123_abc_def".to_owned(),
+        ];
+        for spelling in spellings {
+            assert_eq!(keys.origin(&key(&spelling)), Err(ForgedKey), "{spelling}");
+        }
     }
 }

@@ -9,16 +9,27 @@ mod ssr;
 pub mod storage;
 pub mod time;
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::idempotency::{Idempotency, Policy};
 use crate::issued_keys::IssuedKeys;
 use crate::storage::{Storage, StorageError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("these settings cannot work: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
 
 /// What every handler may reach.
 #[derive(Clone)]
@@ -31,9 +42,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the database (migrating it) and starts its background work.
-    pub async fn open(config: &Config) -> Result<Self, StorageError> {
-        let storage = Storage::open(&config.database_url).await?;
+    /// Checks the settings, opens the database (migrating it) and starts its background work.
+    pub async fn open(config: &Config) -> Result<Self, StartError> {
+        config.check()?;
+        if config.test_clock_skew_ms != 0 {
+            time::set_skew_ms(config.test_clock_skew_ms);
+        }
+        let storage = Storage::open(&config.database_url, config.replay_flush_interval).await?;
         let policy = Policy {
             record_ttl: config.record_ttl,
             lease: config.lease,
@@ -81,17 +96,53 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
-/// Serves `router` on every listener until the process is stopped.
-pub async fn serve(listeners: Vec<TcpListener>, router: Router) -> std::io::Result<()> {
+/// Serves `router` on every listener until `stop` completes; then stops accepting and
+/// returns once the requests in flight have been answered.
+pub async fn serve(
+    listeners: Vec<TcpListener>,
+    router: Router,
+    stop_signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let stopping = stop.clone();
+    tokio::spawn(async move {
+        stop_signal.await;
+        stopping.cancel();
+    });
     let mut servers = tokio::task::JoinSet::new();
     for listener in listeners {
         let router = router.clone();
-        servers.spawn(async move { axum::serve(listener, router).await });
+        let stop = stop.clone().cancelled_owned();
+        servers.spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stop)
+                .await
+        });
     }
     while let Some(result) = servers.join_next().await {
         result.map_err(std::io::Error::other)??;
     }
     Ok(())
+}
+
+/// The end of a graceful shutdown, once no new request can arrive: operations whose client
+/// already left still finish and store their answers (within `grace`), and the replay
+/// counters are written. `false` if something had to be left unfinished.
+pub async fn finish(state: &AppState, grace: Duration) -> bool {
+    let finished = state.idempotency.finish_running(grace).await;
+    if !finished {
+        tracing::warn!(
+            ?grace,
+            "operations still running at shutdown; their claims end with their leases"
+        );
+    }
+    match state.storage.flush_replays().await {
+        Ok(()) => finished,
+        Err(error) => {
+            tracing::warn!(%error, "replay counts not stored at shutdown");
+            false
+        }
+    }
 }
 
 /// Deletes expired records in small batches, so the table does not grow for ever.
@@ -101,7 +152,7 @@ fn spawn_purge(storage: Storage, every: std::time::Duration) {
         loop {
             ticks.tick().await;
             loop {
-                match storage.purge_expired(time::now_ms()).await {
+                match storage.purge_expired().await {
                     Ok(0) => break,
                     Ok(_) => tokio::task::yield_now().await,
                     Err(error) => {

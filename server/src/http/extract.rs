@@ -3,16 +3,14 @@
 
 use std::time::Duration;
 
-use app::api::{
-    parse_idempotency_key, CreateOrderRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL,
-    MAX_LAB_DELAY_MS,
-};
+use app::api::{CreateOrderRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, MAX_LAB_DELAY_MS};
 use axum::http::{header, HeaderMap};
 
 use super::error::ApiError;
+use crate::idempotency::record::IdempotencyKey;
 
 /// The one `Idempotency-Key` of a request, quoted (IETF) or bare.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+pub fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
     // `get` would show only the first of several headers; several keys are ambiguous.
     let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
     let value = values.next().ok_or(ApiError::MissingKey)?;
@@ -22,7 +20,7 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let text = value
         .to_str()
         .map_err(|_| ApiError::MalformedKey("the key may hold only visible ASCII characters"))?;
-    parse_idempotency_key(text).map_err(ApiError::MalformedKey)
+    IdempotencyKey::parse(text).map_err(ApiError::MalformedKey)
 }
 
 /// The lab's pause between claim and commit; zero when the header is absent or the lab's

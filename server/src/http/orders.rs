@@ -1,7 +1,7 @@
 //! The order endpoints. Thin on purpose: read the request, hand it to the idempotency
 //! lifecycle, turn its outcome into HTTP.
 
-use app::api::{IdempotencyRecordView, Order, RecordStateView, IDEMPOTENT_REPLAYED};
+use app::api::{IdempotencyRecordView, Order, RecordStateView, IDEMPOTENT_REPLAYED, LAB_LEASE};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::error::ApiError;
 use super::extract;
-use crate::idempotency::{Attempt, Outcome, Record, RecordState, StoredResponse};
-use crate::issued_keys::KeyOrigin;
-use crate::time::{now_ms, rfc3339};
+use crate::idempotency::record::{Record, RecordState, StoredResponse};
+use crate::idempotency::{Attempt, Lease, Outcome};
+use crate::time::rfc3339;
 use crate::AppState;
 
 /// `POST /orders`: create an order once per Idempotency-Key.
@@ -28,20 +28,19 @@ pub async fn create(
     extract::require_json(&headers)?;
     let body = body.map_err(body_rejection)?;
     let request = extract::order_body(&body)?;
-    let may_start = match state.issued_keys.origin(&key) {
-        Ok(KeyOrigin::Client | KeyOrigin::IssuedValid) => true,
-        Ok(KeyOrigin::IssuedExpired) => false,
-        Err(_) => return Err(ApiError::ForgedIssuedKey),
-    };
+    let source = state
+        .issued_keys
+        .origin(&key)
+        .map_err(|_| ApiError::ForgedIssuedKey)?;
     let attempt = Attempt {
         key,
+        source,
         request,
-        may_start,
         delay,
     };
     match state.idempotency.submit(attempt).await? {
-        Outcome::Created(response) => Ok(stored(response, false)),
-        Outcome::Replayed(response) => Ok(stored(response, true)),
+        Outcome::Created(response, lease) => Ok(stored(response, false, lease)),
+        Outcome::Replayed(response, lease) => Ok(stored(response, true, lease)),
         Outcome::InFlight { retry_after } => Err(ApiError::InFlight {
             retry_after_secs: retry_after.as_secs().max(1),
         }),
@@ -58,7 +57,8 @@ pub async fn prepare(
     if extract::lab_fails(&headers, state.lab_controls, "prepare") {
         return Err(ApiError::FailedOnPurpose);
     }
-    Ok((StatusCode::CREATED, Json(state.issued_keys.issue())).into_response())
+    let prepared = state.issued_keys.issue(state.storage.now_ms());
+    Ok((StatusCode::CREATED, Json(prepared)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +108,7 @@ pub async fn records(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Vec<IdempotencyRecordView>>, ApiError> {
     let Query(query) = query.map_err(query_rejection)?;
-    let now = now_ms();
+    let now = state.storage.now_ms();
     let records = state.storage.list_records(list_limit(&query)).await?;
     Ok(Json(
         records.into_iter().map(|r| record_view(r, now)).collect(),
@@ -134,13 +134,13 @@ fn record_view(record: Record, now_ms: i64) -> IdempotencyRecordView {
         ),
     };
     IdempotencyRecordView {
-        key: record.key,
+        key: record.key.to_string(),
         state: if expired {
             RecordStateView::Expired
         } else {
             state
         },
-        fingerprint_prefix: record.fingerprint.chars().take(12).collect(),
+        fingerprint_prefix: record.fingerprint.as_str().chars().take(12).collect(),
         stored_status,
         order_id,
         replay_count: record.replay_count,
@@ -150,8 +150,9 @@ fn record_view(record: Record, now_ms: i64) -> IdempotencyRecordView {
     }
 }
 
-/// A stored answer as HTTP: the same status, body bytes, `Content-Type` and `Location`.
-fn stored(response: StoredResponse, replayed: bool) -> Response {
+/// A stored answer as HTTP: the same status, body bytes, `Content-Type` and `Location`; and,
+/// for the lab, whether this request outlived its lease.
+fn stored(response: StoredResponse, replayed: bool, lease: Lease) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut http = (status, response.body).into_response();
     let headers = http.headers_mut();
@@ -166,6 +167,14 @@ fn stored(response: StoredResponse, replayed: bool) -> Response {
     }
     if replayed {
         headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    let outlived = match lease {
+        Lease::Kept => None,
+        Lease::OutlivedCommitted => Some("outlived-committed"),
+        Lease::OutlivedFenced => Some("outlived-fenced"),
+    };
+    if let Some(value) = outlived {
+        headers.insert(LAB_LEASE, HeaderValue::from_static(value));
     }
     http
 }

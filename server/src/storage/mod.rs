@@ -12,13 +12,18 @@ mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::{Order, OrderItem};
 
-use crate::idempotency::{Claim, ClaimPlan, Record, RecordState, StoredResponse};
+use crate::idempotency::record::{
+    ClaimResult, ClaimToken, Fingerprint, IdempotencyKey, KeySource, NewClaim, NewOrder, Record,
+    RecordState, StoredResponse,
+};
 use postgres::PostgresStorage;
+pub use sqlite::Fault;
 use sqlite::SqliteStorage;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -47,31 +52,6 @@ impl From<sqlx::migrate::MigrateError> for StorageError {
     }
 }
 
-/// A claim to insert (or to take an old record over with).
-#[derive(Debug, Clone)]
-pub struct NewClaim {
-    pub key: String,
-    pub fingerprint: String,
-    pub claim_token: String,
-    pub now_ms: i64,
-    pub locked_until_ms: i64,
-    pub expires_at_ms: i64,
-    pub may_start: bool,
-}
-
-/// An order and the answer to store with it (and keep until `expires_at_ms`).
-#[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub order: Order,
-    pub created_at_ms: i64,
-    pub response: StoredResponse,
-    pub expires_at_ms: i64,
-}
-
-/// Decides, from the record found under a key, what a claim does. It runs inside the
-/// database's transaction, so nothing can change between the look and the write.
-pub type PlanFn = fn(Option<&Record>, &NewClaim) -> ClaimPlan;
-
 /// Which database the server runs on.
 #[derive(Clone)]
 enum Backend {
@@ -89,21 +69,34 @@ macro_rules! on_backend {
     };
 }
 
+/// Replays not yet written, per operation: the key and the order its answer created. A key
+/// can name a new operation once its record is forgotten (a reset, an expiry); the order id
+/// keeps an old operation's replays off the new one.
+type ReplayCounts = HashMap<(String, String), i64>;
+
 #[derive(Clone)]
 pub struct Storage {
     backend: Backend,
-    /// Replays not yet written. A display counter is not worth a write per replay: they are
-    /// added up here and flushed every `REPLAY_FLUSH`, and a crash loses at most that much.
+    /// The database's clock minus this process's, in ms: 0 on SQLite (one process, one
+    /// clock); measured on PostgreSQL, so that every process reads time as the database does.
+    clock_offset: Arc<AtomicI64>,
+    /// A display counter is not worth a write per replay: replays are added up here and
+    /// flushed every `REPLAY_FLUSH` (and at shutdown); a crash loses at most that much.
     /// (It only counts; nothing here decides whether a request runs.)
-    replays: Arc<std::sync::Mutex<HashMap<String, i64>>>,
+    replays: Arc<std::sync::Mutex<ReplayCounts>>,
+    /// Held while counts are taken and written, so the flush at shutdown waits for one that
+    /// is under way and no count is taken without being written.
+    flushing: Arc<tokio::sync::Mutex<()>>,
 }
 
-const REPLAY_FLUSH: Duration = Duration::from_millis(500);
+/// How often a PostgreSQL process measures its clock against the database's.
+const CLOCK_CHECK: Duration = Duration::from_secs(5);
 
 impl Storage {
     /// Opens the database `url` names (`sqlite://…` or `postgres://…`), creating and migrating
     /// it as needed.
-    pub async fn open(url: &str) -> Result<Self, StorageError> {
+    /// Replay counts are written every `replay_flush`.
+    pub async fn open(url: &str, replay_flush: Duration) -> Result<Self, StorageError> {
         let backend = if is_postgres(url) {
             Backend::Postgres(PostgresStorage::open(url).await?)
         } else {
@@ -111,9 +104,17 @@ impl Storage {
         };
         let storage = Self {
             backend,
+            clock_offset: Arc::default(),
             replays: Arc::default(),
+            flushing: Arc::default(),
         };
-        storage.spawn_replay_flush();
+        if let Backend::Postgres(db) = &storage.backend {
+            storage
+                .clock_offset
+                .store(db.clock_offset().await?, Ordering::Relaxed);
+            storage.spawn_clock_check();
+        }
+        storage.spawn_replay_flush(replay_flush);
         Ok(storage)
     }
 
@@ -125,12 +126,34 @@ impl Storage {
         }
     }
 
+    /// Now, in ms since the Unix epoch, by the database's clock. Writes that decide (a claim,
+    /// a take-over, the purge) read the database's clock itself, in their own transaction.
+    pub fn now_ms(&self) -> i64 {
+        crate::time::now_ms() + self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    /// Whether a new key should be written before anything is read. On PostgreSQL a write
+    /// that finds the key taken costs no more than a read; on SQLite every write queues for
+    /// the one writer, so reads come first there.
+    pub fn writes_first(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// How many transactions SQLite's single writer has begun (None on PostgreSQL, which has
+    /// no such writer). Tests read it to check that an answer was given without a write.
+    pub fn writer_transactions(&self) -> Option<u64> {
+        match &self.backend {
+            Backend::Sqlite(db) => Some(db.transactions()),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), StorageError> {
         on_backend!(self, db => db.ping().await)
     }
 
-    pub async fn find_record(&self, key: &str) -> Result<Option<Record>, StorageError> {
-        on_backend!(self, db => db.find_record(key).await)
+    pub async fn find_record(&self, key: &IdempotencyKey) -> Result<Option<Record>, StorageError> {
+        on_backend!(self, db => db.find_record(key.as_str()).await)
     }
 
     /// Newest first.
@@ -157,34 +180,46 @@ impl Storage {
         on_backend!(self, db => db.secret(name, fresh).await)
     }
 
-    /// Claims `claim.key` if `plan` allows it, atomically with reading what is there.
-    pub async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
-        on_backend!(self, db => db.claim(claim, plan).await)
+    /// Claims `claim.key` if [`plan_claim`](crate::idempotency::decision::plan_claim) allows
+    /// it, atomically with reading what is there, at the database's clock.
+    pub async fn claim(&self, claim: NewClaim) -> Result<ClaimResult, StorageError> {
+        on_backend!(self, db => db.claim(claim).await)
     }
 
     /// Commits the order and its stored answer; `false` if the claim was no longer ours.
-    pub async fn complete(&self, claim_token: &str, order: NewOrder) -> Result<bool, StorageError> {
-        on_backend!(self, db => db.complete(claim_token, order).await)
+    pub async fn complete(
+        &self,
+        token: &ClaimToken,
+        order: NewOrder,
+    ) -> Result<bool, StorageError> {
+        on_backend!(self, db => db.complete(token.as_str(), order).await)
     }
 
     /// Commits the order with its record already completed, in one transaction, if the key
     /// has no record; `false` (and nothing written) if it has one.
+    /// An issued key past its expiry (by the database's clock) creates nothing either.
     pub async fn create_completed(
         &self,
-        fingerprint: &str,
+        fingerprint: &Fingerprint,
         order: NewOrder,
+        source: KeySource,
     ) -> Result<bool, StorageError> {
-        on_backend!(self, db => db.create_completed(fingerprint, order).await)
+        on_backend!(self, db => db.create_completed(fingerprint.as_str(), order, source).await)
     }
 
     /// Drops a claim we hold, so the key is free for a retry.
-    pub async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
-        on_backend!(self, db => db.release(key, claim_token).await)
+    pub async fn release(
+        &self,
+        key: &IdempotencyKey,
+        token: &ClaimToken,
+    ) -> Result<(), StorageError> {
+        on_backend!(self, db => db.release(key.as_str(), token.as_str()).await)
     }
 
-    /// Deletes up to one batch of expired records (never a claim whose lease still runs).
-    pub async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
-        on_backend!(self, db => db.purge_expired(now_ms).await)
+    /// Deletes up to one batch of records past their expiry, by the database's clock (never
+    /// a claim whose lease still runs).
+    pub async fn purge_expired(&self) -> Result<u64, StorageError> {
+        on_backend!(self, db => db.purge_expired().await)
     }
 
     /// Empties the lab: every order and every record.
@@ -192,28 +227,56 @@ impl Storage {
         on_backend!(self, db => db.reset_lab().await)
     }
 
-    pub fn count_replay(&self, key: &str) {
-        let mut replays = self.replays.lock().unwrap_or_else(|e| e.into_inner());
-        *replays.entry(key.to_owned()).or_default() += 1;
+    /// Test support: puts a failure on SQLite's single writer (see [`Fault`]). `false` on
+    /// PostgreSQL, which has no such writer.
+    pub async fn inject_fault(&self, fault: Fault) -> Result<bool, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.inject(fault).await.map(|()| true),
+            Backend::Postgres(_) => Ok(false),
+        }
     }
 
-    fn spawn_replay_flush(&self) {
+    /// Counts one replay of the operation that created `order_id` under `key`.
+    pub fn count_replay(&self, key: &IdempotencyKey, order_id: Option<&str>) {
+        let Some(order_id) = order_id else { return };
+        let mut replays = self.replays.lock().unwrap_or_else(|e| e.into_inner());
+        *replays
+            .entry((key.as_str().to_owned(), order_id.to_owned()))
+            .or_default() += 1;
+    }
+
+    /// Writes the replays counted so far and waits until they are stored (at shutdown),
+    /// with any flush already under way. On SQLite the write goes through the writer's queue
+    /// even when there is nothing new, so counts queued earlier are committed first.
+    pub async fn flush_replays(&self) -> Result<(), StorageError> {
+        let _flushing = self.flushing.lock().await;
+        let counts = take_counts(&self.replays);
+        match &self.backend {
+            Backend::Sqlite(db) => db.add_replays(counts).await,
+            Backend::Postgres(_) if counts.is_empty() => Ok(()),
+            Backend::Postgres(db) => db.add_replays(counts).await,
+        }
+    }
+
+    fn spawn_replay_flush(&self, every: Duration) {
         let replays = Arc::downgrade(&self.replays);
+        let flushing = self.flushing.clone();
         let backend = self.backend.clone();
         tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(REPLAY_FLUSH);
+            let mut ticks = tokio::time::interval(every);
             loop {
                 ticks.tick().await;
                 let Some(replays) = replays.upgrade() else {
                     return;
                 };
-                let counts =
-                    std::mem::take(&mut *replays.lock().unwrap_or_else(|e| e.into_inner()));
+                let _flushing = flushing.lock().await;
+                let counts = take_counts(&replays);
                 if counts.is_empty() {
                     continue;
                 }
                 let added = match &backend {
-                    Backend::Sqlite(db) => db.add_replays(counts),
+                    // Queued without waiting: a full queue drops them rather than slow anything.
+                    Backend::Sqlite(db) => db.queue_replays(counts),
                     Backend::Postgres(db) => db.add_replays(counts).await,
                 };
                 if let Err(error) = added {
@@ -222,6 +285,31 @@ impl Storage {
             }
         });
     }
+
+    fn spawn_clock_check(&self) {
+        let offset = Arc::downgrade(&self.clock_offset);
+        let Backend::Postgres(db) = self.backend.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CLOCK_CHECK);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(offset) = offset.upgrade() else {
+                    return;
+                };
+                match db.clock_offset().await {
+                    Ok(measured) => offset.store(measured, Ordering::Relaxed),
+                    Err(error) => tracing::warn!(%error, "could not read the database's clock"),
+                }
+            }
+        });
+    }
+}
+
+fn take_counts(replays: &std::sync::Mutex<ReplayCounts>) -> ReplayCounts {
+    std::mem::take(&mut *replays.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 fn is_postgres(url: &str) -> bool {
@@ -256,7 +344,9 @@ impl TryFrom<RecordRow> for Record {
         let missing = |column: &str| StorageError::Corrupt(format!("{column} is missing"));
         let state = match row.state.as_str() {
             "in_flight" => RecordState::InFlight {
-                claim_token: row.claim_token.ok_or_else(|| missing("claim_token"))?,
+                claim_token: ClaimToken::stored(
+                    row.claim_token.ok_or_else(|| missing("claim_token"))?,
+                ),
                 locked_until_ms: row
                     .locked_until_ms
                     .ok_or_else(|| missing("locked_until_ms"))?,
@@ -282,8 +372,8 @@ impl TryFrom<RecordRow> for Record {
             }
         };
         Ok(Record {
-            key: row.key,
-            fingerprint: row.fingerprint,
+            key: IdempotencyKey::stored(row.key),
+            fingerprint: Fingerprint::stored(row.fingerprint),
             state,
             replay_count: u64::try_from(row.replay_count).unwrap_or(0),
             created_at_ms: row.created_at_ms,
@@ -329,6 +419,27 @@ fn orders(rows: Vec<OrderRow>) -> Result<Vec<Order>, StorageError> {
     rows.into_iter().map(Order::try_from).collect()
 }
 
+/// Binds a claim's six parameters, stamped at `now_ms`, as both back ends' statements number
+/// them: 1 key, 2 fingerprint, 3 claim token, 4 lease end, 5 created at, 6 expiry.
+fn bind_claim<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    claim: &'q NewClaim,
+    now_ms: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let (locked_until_ms, expires_at_ms) = claim.times_at(now_ms);
+    query
+        .bind(claim.key.as_str())
+        .bind(claim.fingerprint.as_str())
+        .bind(claim.claim_token.as_str())
+        .bind(locked_until_ms)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+}
+
 /// Binds an order's eleven parameters, numbered as both back ends' statements use them:
 /// ?1/$1 id, 2 user, 3 items, 4 created at, 5 key, 6 `guard` (the claim token or the
 /// fingerprint), 7 to 10 the response (status, content type, location, body), 11 expiry.
@@ -350,18 +461,11 @@ where
         .bind(new.order.user_id.as_str())
         .bind(items)
         .bind(new.created_at_ms)
-        .bind(new.order.idempotency_key.as_str())
+        .bind(new.key.as_str())
         .bind(guard)
         .bind(i64::from(new.response.status))
         .bind(new.response.content_type.as_str())
         .bind(new.response.location.as_deref())
         .bind(new.response.body.as_slice())
         .bind(new.expires_at_ms)
-}
-
-/// The answer every claim gives when the claim is ours.
-fn won(claim: &NewClaim) -> Claim {
-    Claim::Won {
-        token: claim.claim_token.clone(),
-    }
 }

@@ -6,17 +6,18 @@
 //! transactions with shared WAL flushes, so there is no writer task here: every request uses
 //! a pooled connection, and `synchronous_commit` (on by default) means a 201 is on disk.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use app::api::Order;
 use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
 
 use super::{
-    bind_order, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
-    StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
+    bind_claim, bind_order, orders, records, OrderRow, RecordRow, ReplayCounts, StorageError,
+    ORDER_COLUMNS, RECORD_COLUMNS,
 };
-use crate::idempotency::{Claim, ClaimPlan, Record};
+use crate::idempotency::decision::{plan_claim, ClaimPlan};
+use crate::idempotency::record::{millis, ClaimResult, KeySource, NewClaim, NewOrder, Record};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -27,6 +28,9 @@ const PURGE_BATCH: i64 = 500;
 /// A claim that finds no record may race a concurrent insert; after a few rounds the record
 /// is certainly there.
 const CLAIM_ROUNDS: usize = 4;
+/// The database's clock in ms since the Unix epoch. Every process that shares the database
+/// decides leases and expiry by this one clock, whatever its own says.
+const DB_NOW_MS: &str = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 #[derive(Clone)]
 pub(super) struct PostgresStorage {
@@ -105,55 +109,61 @@ impl PostgresStorage {
         Ok(value)
     }
 
-    pub(super) async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
-        // The common case in one statement: no record yet, so the plan is `Insert`.
-        if claim.may_start && insert_claim(&self.pool, &claim).await? {
-            return Ok(won(&claim));
+    pub(super) async fn claim(&self, claim: NewClaim) -> Result<ClaimResult, StorageError> {
+        // The common case in one statement: no record yet (the plan would say `Insert`).
+        if insert_claim_if_new(&self.pool, &claim).await? {
+            return Ok(ClaimResult::Won(claim.claim_token));
         }
         for _ in 0..CLAIM_ROUNDS {
-            if let Some(claimed) = self.claim_existing(&claim, plan).await? {
+            if let Some(claimed) = self.claim_existing(&claim).await? {
                 return Ok(claimed);
             }
         }
         Err(StorageError::Corrupt(format!(
             "key {:?} neither had a record nor took a new one",
-            claim.key
+            claim.key.short()
         )))
     }
 
-    /// A record is there (or this attempt may not start one): lock it, let the plan decide,
-    /// and write in the same transaction. `None`: the record vanished and another request
-    /// inserted one before us; look again.
-    async fn claim_existing(
-        &self,
-        claim: &NewClaim,
-        plan: PlanFn,
-    ) -> Result<Option<Claim>, StorageError> {
+    /// A record is there (or this attempt may not start one): lock it, let the plan decide at
+    /// the database's clock, and write in the same transaction. `None`: the record vanished
+    /// and another request inserted one before us; look again.
+    async fn claim_existing(&self, claim: &NewClaim) -> Result<Option<ClaimResult>, StorageError> {
         let mut tx = self.pool.begin().await?;
-        let existing = select_record(&mut *tx, &claim.key, "FOR UPDATE").await?;
-        let claimed = match plan(existing.as_ref(), claim) {
-            ClaimPlan::Keep => Some(Claim::Lost(existing)),
-            ClaimPlan::Insert => insert_claim(&mut *tx, claim).await?.then(|| won(claim)),
-            ClaimPlan::TakeOver => {
-                sqlx::query(
-                    "UPDATE idempotency_records SET fingerprint = $2, state = 'in_flight', \
-                     claim_token = $3, locked_until_ms = $4, created_at_ms = $5, expires_at_ms = $6, \
-                     response_status = NULL, response_content_type = NULL, response_location = NULL, \
-                     response_body = NULL, order_id = NULL, replay_count = 0 WHERE key = $1",
-                )
-                .bind(&claim.key)
-                .bind(&claim.fingerprint)
-                .bind(&claim.claim_token)
-                .bind(claim.locked_until_ms)
-                .bind(claim.now_ms)
-                .bind(claim.expires_at_ms)
-                .execute(&mut *tx)
-                .await?;
-                Some(won(claim))
+        let existing = select_record(&mut *tx, claim.key.as_str(), "FOR UPDATE").await?;
+        let now: i64 = sqlx::query_scalar(&format!("SELECT {DB_NOW_MS}"))
+            .fetch_one(&mut *tx)
+            .await?;
+        let sql = match plan_claim(existing.as_ref(), claim, now) {
+            ClaimPlan::Keep => return Ok(existing.map(ClaimResult::Held)),
+            ClaimPlan::Refuse => return Ok(Some(ClaimResult::MayNotStart)),
+            ClaimPlan::Insert => {
+                "INSERT INTO idempotency_records (key, fingerprint, state, claim_token, \
+                   locked_until_ms, created_at_ms, expires_at_ms) \
+                 VALUES ($1, $2, 'in_flight', $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING"
+            }
+            ClaimPlan::Replace => {
+                "UPDATE idempotency_records SET fingerprint = $2, state = 'in_flight', \
+                   claim_token = $3, locked_until_ms = $4, created_at_ms = $5, expires_at_ms = $6, \
+                   response_status = NULL, response_content_type = NULL, response_location = NULL, \
+                   response_body = NULL, order_id = NULL, replay_count = 0 WHERE key = $1"
             }
         };
+        let written = bind_claim(sqlx::query(sql), claim, now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(claimed)
+        Ok((written.rows_affected() == 1).then(|| ClaimResult::Won(claim.claim_token.clone())))
+    }
+
+    /// The database's clock minus this process's, measured around one round trip.
+    pub(super) async fn clock_offset(&self) -> Result<i64, StorageError> {
+        let before = crate::time::now_ms();
+        let database: i64 = sqlx::query_scalar(&format!("SELECT {DB_NOW_MS}"))
+            .fetch_one(&self.pool)
+            .await?;
+        let after = crate::time::now_ms();
+        Ok(database - (before + after) / 2)
     }
 
     /// The fence, in one statement: the record turns completed only while it still carries
@@ -179,28 +189,33 @@ impl PostgresStorage {
     }
 
     /// Claim, order and answer at once, for a key with no record: the completed record is
-    /// inserted unless the key has one, and the order only from the row just inserted.
+    /// inserted unless the key has one (or is an issued key past its expiry by the database's
+    /// clock), and the order only from the row just inserted.
     pub(super) async fn create_completed(
         &self,
         fingerprint: &str,
         new: NewOrder,
+        source: KeySource,
     ) -> Result<bool, StorageError> {
-        self.store_order(
+        let sql = format!(
             "WITH stored AS ( \
                INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
                  response_content_type, response_location, response_body, order_id, \
                  created_at_ms, expires_at_ms) \
-               VALUES ($5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11) \
+               SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11 \
+                 WHERE $12::bigint IS NULL OR $12 > {DB_NOW_MS} \
                ON CONFLICT (key) DO NOTHING RETURNING key) \
              INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-               SELECT $1, $2, $3, $4, key FROM stored",
-            fingerprint,
-            &new,
-        )
-        .await
+               SELECT $1, $2, $3, $4, key FROM stored"
+        );
+        let inserted = bind_order(sqlx::query(&sql), fingerprint, &new)
+            .bind(key_expiry(source))
+            .execute(&self.pool)
+            .await?;
+        one_or_none(inserted.rows_affected())
     }
 
-    /// Runs one of the two statements above; `guard` is the claim token or the fingerprint.
+    /// Runs the completion above; `guard` is the claim token.
     async fn store_order(
         &self,
         sql: &'static str,
@@ -210,13 +225,7 @@ impl PostgresStorage {
         let inserted = bind_order(sqlx::query(sql), guard, new)
             .execute(&self.pool)
             .await?;
-        match inserted.rows_affected() {
-            0 => Ok(false),
-            1 => Ok(true),
-            rows => Err(StorageError::Corrupt(format!(
-                "storing an order inserted {rows} rows"
-            ))),
-        }
+        one_or_none(inserted.rows_affected())
     }
 
     pub(super) async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
@@ -228,14 +237,14 @@ impl PostgresStorage {
         Ok(())
     }
 
-    pub(super) async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
-        let result = sqlx::query(
-            "DELETE FROM idempotency_records WHERE key IN ( \
-               SELECT key FROM idempotency_records \
-               WHERE expires_at_ms <= $1 AND (state = 'completed' OR locked_until_ms <= $1) \
-               LIMIT $2 FOR UPDATE SKIP LOCKED)",
-        )
-        .bind(now_ms)
+    pub(super) async fn purge_expired(&self) -> Result<u64, StorageError> {
+        let result = sqlx::query(&format!(
+            "WITH now AS (SELECT {DB_NOW_MS} AS ms) \
+             DELETE FROM idempotency_records WHERE key IN ( \
+               SELECT key FROM idempotency_records, now \
+               WHERE expires_at_ms <= now.ms AND (state = 'completed' OR locked_until_ms <= now.ms) \
+               LIMIT $1 FOR UPDATE OF idempotency_records SKIP LOCKED)"
+        ))
         .bind(PURGE_BATCH)
         .execute(&self.pool)
         .await?;
@@ -252,22 +261,30 @@ impl PostgresStorage {
         Ok(())
     }
 
-    /// One statement for all counts. Rows are locked in key order, so two processes
-    /// flushing counts for the same keys at once cannot deadlock.
-    pub(super) async fn add_replays(
-        &self,
-        counts: HashMap<String, i64>,
-    ) -> Result<(), StorageError> {
-        let sorted: BTreeMap<String, i64> = counts.into_iter().collect();
-        let (keys, added): (Vec<String>, Vec<i64>) = sorted.into_iter().unzip();
+    /// One statement for all counts, each added to its own operation's record (key and
+    /// order), so an operation forgotten meanwhile never passes its replays to a newer one.
+    /// Rows are locked in key order, so two processes flushing at once cannot deadlock.
+    pub(super) async fn add_replays(&self, counts: ReplayCounts) -> Result<(), StorageError> {
+        let sorted: BTreeMap<(String, String), i64> = counts.into_iter().collect();
+        let mut keys = Vec::with_capacity(sorted.len());
+        let mut order_ids = Vec::with_capacity(sorted.len());
+        let mut added = Vec::with_capacity(sorted.len());
+        for ((key, order_id), count) in sorted {
+            keys.push(key);
+            order_ids.push(order_id);
+            added.push(count);
+        }
         sqlx::query(
-            "WITH counts AS (SELECT * FROM UNNEST($1::text[], $2::bigint[]) AS c(key, added)), \
+            "WITH counts AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[]) \
+               AS c(key, order_id, added)), \
              locked AS (SELECT r.key, counts.added FROM idempotency_records r \
-               JOIN counts ON counts.key = r.key ORDER BY r.key FOR UPDATE OF r) \
+               JOIN counts ON counts.key = r.key AND counts.order_id = r.order_id \
+               ORDER BY r.key FOR UPDATE OF r) \
              UPDATE idempotency_records r SET replay_count = r.replay_count + locked.added \
                FROM locked WHERE r.key = locked.key",
         )
         .bind(keys)
+        .bind(order_ids)
         .bind(added)
         .execute(&self.pool)
         .await?;
@@ -275,19 +292,44 @@ impl PostgresStorage {
     }
 }
 
-/// Inserts a fresh claim unless the key has a record; `true` if it did.
-async fn insert_claim(db: impl PgExecutor<'_>, claim: &NewClaim) -> Result<bool, StorageError> {
-    let inserted = sqlx::query(
+/// One order inserted (`true`) or none (`false`: the key was taken, or the claim lost).
+fn one_or_none(rows: u64) -> Result<bool, StorageError> {
+    match rows {
+        0 => Ok(false),
+        1 => Ok(true),
+        rows => Err(StorageError::Corrupt(format!(
+            "storing an order inserted {rows} rows"
+        ))),
+    }
+}
+
+/// An issued key's expiry, for SQL that compares it with the database's clock.
+fn key_expiry(source: KeySource) -> Option<i64> {
+    match source {
+        KeySource::Client => None,
+        KeySource::Issued { expires_at_ms } => Some(expires_at_ms),
+    }
+}
+
+/// Inserts a fresh claim, stamped by the database's clock, unless the key has a record or is
+/// an issued key past its expiry by that clock; `true` if it did.
+async fn insert_claim_if_new(
+    db: impl PgExecutor<'_>,
+    claim: &NewClaim,
+) -> Result<bool, StorageError> {
+    let inserted = sqlx::query(&format!(
         "INSERT INTO idempotency_records \
            (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
-         VALUES ($1, $2, 'in_flight', $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(&claim.key)
-    .bind(&claim.fingerprint)
-    .bind(&claim.claim_token)
-    .bind(claim.locked_until_ms)
-    .bind(claim.now_ms)
-    .bind(claim.expires_at_ms)
+         SELECT $1, $2, 'in_flight', $3, now.ms + $4, now.ms, now.ms + greatest($4, $5) \
+           FROM (SELECT {DB_NOW_MS} AS ms) now WHERE $6::bigint IS NULL OR $6 > now.ms \
+         ON CONFLICT (key) DO NOTHING"
+    ))
+    .bind(claim.key.as_str())
+    .bind(claim.fingerprint.as_str())
+    .bind(claim.claim_token.as_str())
+    .bind(millis(claim.lease))
+    .bind(millis(claim.record_ttl))
+    .bind(key_expiry(claim.source))
     .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)

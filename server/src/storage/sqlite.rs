@@ -1,14 +1,19 @@
 //! The SQLite back end: the file, its settings, and every statement the server runs on it.
 //!
 //! Writes go through one writer task that owns one connection. It takes every write that is
-//! waiting, runs them in a single `BEGIN IMMEDIATE` transaction (a write that fails undoes its
-//! own statements, so one failure does not sink the others), commits once, and only then
-//! answers each caller: one fsync carries many orders (group commit), and no write ever meets
-//! `SQLITE_BUSY` from another connection of ours. Each write is one or two statements: the writer's time is the
-//! server's throughput. Reads use a small pool and see only committed data (WAL).
+//! waiting, runs them in a single `BEGIN IMMEDIATE` transaction, each inside its own SAVEPOINT
+//! (a write that fails is undone alone, so one failure does not sink the others), commits
+//! once, and only then answers each caller: one fsync carries many orders (group commit), and
+//! no write ever meets `SQLITE_BUSY` from another connection of ours. If SQLite rolls back the
+//! whole transaction instead (it may, on a full disk or an I/O error), every write in it is
+//! answered with the error and the rest of the batch starts a new transaction; nothing runs
+//! in autocommit. Each write is one or two statements: the writer's time is the server's
+//! throughput. Reads use a small pool and see only committed data (WAL).
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::Order;
@@ -20,10 +25,12 @@ use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    bind_order, orders, records, won, NewClaim, NewOrder, OrderRow, PlanFn, RecordRow,
-    StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
+    bind_claim, bind_order, orders, records, OrderRow, RecordRow, ReplayCounts, StorageError,
+    ORDER_COLUMNS, RECORD_COLUMNS,
 };
-use crate::idempotency::{Claim, ClaimPlan, Record};
+use crate::idempotency::decision::{plan_claim, ClaimPlan};
+use crate::idempotency::record::{ClaimResult, KeyOrigin, KeySource, NewClaim, NewOrder, Record};
+use crate::time::now_ms;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
@@ -34,38 +41,84 @@ const QUEUE_DEPTH: usize = 1024;
 /// How many expired records one purge deletes, to keep each write transaction short.
 const PURGE_BATCH: i64 = 500;
 
+type Reply<T> = oneshot::Sender<Result<T, StorageError>>;
+
 /// A write, and where its result goes once its transaction has committed.
 enum Write {
-    Claim(
-        NewClaim,
-        PlanFn,
-        oneshot::Sender<Result<Claim, StorageError>>,
-    ),
-    Complete(
-        String,
-        NewOrder,
-        oneshot::Sender<Result<bool, StorageError>>,
-    ),
-    CreateCompleted(
-        String,
-        NewOrder,
-        oneshot::Sender<Result<bool, StorageError>>,
-    ),
-    Release(String, String, oneshot::Sender<Result<(), StorageError>>),
-    Purge(i64, oneshot::Sender<Result<u64, StorageError>>),
-    ResetLab(oneshot::Sender<Result<(), StorageError>>),
-    /// Fire and forget: replays counted per key since the last flush.
-    CountReplays(HashMap<String, i64>),
+    Claim(NewClaim, Reply<ClaimResult>),
+    Complete(String, NewOrder, Reply<bool>),
+    CreateCompleted(String, NewOrder, Reply<bool>),
+    Release(String, String, Reply<()>),
+    Purge(Reply<u64>),
+    ResetLab(Reply<()>),
+    /// Replays counted per operation since the last flush; `None` for fire and forget.
+    CountReplays(ReplayCounts, Option<Reply<()>>),
+    Fault(Fault, Reply<()>),
+}
+
+/// Failures a test can put on the writer, to check that no failed write is half applied and
+/// no acknowledged one is lost. Nothing in the server sets them.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// The database may grow by this many pages and no more, as on a full disk.
+    SpaceLeft(u32),
+    /// Give the space back.
+    SpaceUnlimited,
+    /// Any order for this user makes SQLite roll back the whole transaction it is in (as it
+    /// may on an I/O error); `None` lifts it.
+    RollBackOrdersOf(Option<String>),
 }
 
 /// A write's result, held until the commit decides whether it counts.
-enum Done {
-    Claim(oneshot::Sender<Result<Claim, StorageError>>, Claim),
-    Stored(oneshot::Sender<Result<bool, StorageError>>, bool),
-    Release(oneshot::Sender<Result<(), StorageError>>),
-    Purge(oneshot::Sender<Result<u64, StorageError>>, u64),
-    ResetLab(oneshot::Sender<Result<(), StorageError>>),
-    Nothing,
+enum Answer {
+    Claim(ClaimResult),
+    Stored(bool),
+    Unit,
+    Purge(u64),
+}
+
+impl Write {
+    /// Sends the write's result (after its commit) or its error to whoever waits for it.
+    fn answer(self, result: Result<Answer, StorageError>) {
+        fn send<T>(reply: Reply<T>, result: Result<T, StorageError>) {
+            // The caller may have gone (a client that hung up); the result stands anyway.
+            let _ = reply.send(result);
+        }
+        match (self, result) {
+            (Write::Claim(_, reply), Ok(Answer::Claim(claimed))) => send(reply, Ok(claimed)),
+            (
+                Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply),
+                Ok(Answer::Stored(stored)),
+            ) => send(reply, Ok(stored)),
+            (Write::Purge(reply), Ok(Answer::Purge(purged))) => send(reply, Ok(purged)),
+            (
+                Write::Release(_, _, reply) | Write::ResetLab(reply) | Write::Fault(_, reply),
+                Ok(Answer::Unit),
+            ) => send(reply, Ok(())),
+            (Write::CountReplays(_, reply), Ok(Answer::Unit)) => {
+                if let Some(reply) = reply {
+                    send(reply, Ok(()));
+                }
+            }
+            (write, Ok(_)) => write.answer(Err(StorageError::Corrupt(
+                "a write got another write's answer".into(),
+            ))),
+            (Write::Claim(_, reply), Err(e)) => send(reply, Err(e)),
+            (Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply), Err(e)) => {
+                send(reply, Err(e))
+            }
+            (Write::Purge(reply), Err(e)) => send(reply, Err(e)),
+            (
+                Write::Release(_, _, reply) | Write::ResetLab(reply) | Write::Fault(_, reply),
+                Err(e),
+            ) => send(reply, Err(e)),
+            (Write::CountReplays(_, reply), Err(e)) => {
+                if let Some(reply) = reply {
+                    send(reply, Err(e));
+                }
+            }
+        }
+    }
 }
 
 /// The SQLite back end: a read pool, and the one writer task every write goes through.
@@ -73,6 +126,8 @@ enum Done {
 pub(super) struct SqliteStorage {
     reads: SqlitePool,
     writes: mpsc::Sender<Write>,
+    /// Transactions the writer has begun: a write's cost, for tests and the bench.
+    transactions: Arc<AtomicU64>,
 }
 
 impl SqliteStorage {
@@ -92,8 +147,17 @@ impl SqliteStorage {
             .connect_with(options)
             .await?;
         let (writes, queue) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run_writer(writer, queue));
-        Ok(Self { reads, writes })
+        let transactions = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run_writer(writer, queue, transactions.clone()));
+        Ok(Self {
+            reads,
+            writes,
+            transactions,
+        })
+    }
+
+    pub(super) fn transactions(&self) -> u64 {
+        self.transactions.load(Ordering::Relaxed)
     }
 
     pub(super) async fn ping(&self) -> Result<(), StorageError> {
@@ -161,8 +225,8 @@ impl SqliteStorage {
         Ok(value)
     }
 
-    pub(super) async fn claim(&self, claim: NewClaim, plan: PlanFn) -> Result<Claim, StorageError> {
-        self.write(|reply| Write::Claim(claim, plan, reply)).await
+    pub(super) async fn claim(&self, claim: NewClaim) -> Result<ClaimResult, StorageError> {
+        self.write(|reply| Write::Claim(claim, reply)).await
     }
 
     pub(super) async fn complete(
@@ -175,10 +239,12 @@ impl SqliteStorage {
             .await
     }
 
+    /// (The key's origin was decided just before, by this same clock: one process.)
     pub(super) async fn create_completed(
         &self,
         fingerprint: &str,
         order: NewOrder,
+        _source: KeySource,
     ) -> Result<bool, StorageError> {
         let fingerprint = fingerprint.to_owned();
         self.write(|reply| Write::CreateCompleted(fingerprint, order, reply))
@@ -190,8 +256,8 @@ impl SqliteStorage {
         self.write(|reply| Write::Release(key, token, reply)).await
     }
 
-    pub(super) async fn purge_expired(&self, now_ms: i64) -> Result<u64, StorageError> {
-        self.write(|reply| Write::Purge(now_ms, reply)).await
+    pub(super) async fn purge_expired(&self) -> Result<u64, StorageError> {
+        self.write(Write::Purge).await
     }
 
     pub(super) async fn reset_lab(&self) -> Result<(), StorageError> {
@@ -199,16 +265,23 @@ impl SqliteStorage {
     }
 
     /// Queues the counts without waiting: a full queue drops them rather than slow anything.
-    pub(super) fn add_replays(&self, counts: HashMap<String, i64>) -> Result<(), StorageError> {
+    pub(super) fn queue_replays(&self, counts: ReplayCounts) -> Result<(), StorageError> {
         self.writes
-            .try_send(Write::CountReplays(counts))
+            .try_send(Write::CountReplays(counts, None))
             .map_err(|_| StorageError::WriterGone)
     }
 
-    async fn write<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, StorageError>>) -> Write,
-    ) -> Result<T, StorageError> {
+    /// Writes the counts and waits for their commit.
+    pub(super) async fn add_replays(&self, counts: ReplayCounts) -> Result<(), StorageError> {
+        self.write(|reply| Write::CountReplays(counts, Some(reply)))
+            .await
+    }
+
+    pub(super) async fn inject(&self, fault: Fault) -> Result<(), StorageError> {
+        self.write(|reply| Write::Fault(fault, reply)).await
+    }
+
+    async fn write<T>(&self, make: impl FnOnce(Reply<T>) -> Write) -> Result<T, StorageError> {
         let (reply, answer) = oneshot::channel();
         self.writes
             .send(make(reply))
@@ -227,96 +300,190 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions, StorageError> {
         .busy_timeout(Duration::from_secs(10)))
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Write>) {
+async fn run_writer(
+    mut conn: SqliteConnection,
+    mut queue: mpsc::Receiver<Write>,
+    transactions: Arc<AtomicU64>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Take whatever is waiting, never wait for more: a lone write commits at once.
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        commit_batch(&mut conn, batch.drain(..)).await;
+        let mut writes: VecDeque<Write> = batch.drain(..).collect();
+        // Writes undone with a transaction SQLite rolled back go again in a new one.
+        while !writes.is_empty() {
+            transactions.fetch_add(1, Ordering::Relaxed);
+            commit_batch(&mut conn, &mut writes).await;
+        }
     }
 }
 
-async fn commit_batch(conn: &mut SqliteConnection, writes: impl Iterator<Item = Write>) {
-    let writes: Vec<Write> = writes.collect();
-    if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-        let error = StorageError::from(error);
-        for write in writes {
-            fail(write, error.clone());
+/// Runs the writes in `writes` in one transaction and commits it, answering each; none is
+/// answered before the COMMIT (and its fsync) has returned.
+///
+/// Each write has its own SAVEPOINT, so a write that fails is undone alone and answered with
+/// its error while the others go on. SQLite may instead roll back the whole transaction (a
+/// full disk, an I/O error). Then the write that failed is answered with its error, and the
+/// writes done before it, undone with the transaction through no fault of their own, are put
+/// back at the front of `writes` for a new transaction. So nothing runs outside a
+/// transaction, nothing is half applied, and nobody hears "done" for a write that was undone.
+async fn commit_batch(conn: &mut SqliteConnection, writes: &mut VecDeque<Write>) {
+    if let Err(error) = begin(conn).await {
+        for write in writes.drain(..) {
+            write.answer(Err(error.clone()));
         }
         return;
     }
-    let mut done = Vec::with_capacity(writes.len());
-    for write in writes {
-        // A failed write is answered at once; each leaves nothing half-applied (see `apply`).
-        match apply(conn, write).await {
-            (done_write, None) => done.push(done_write),
-            (done_write, Some(error)) => fail_done(done_write, error),
-        }
-    }
-    // Nobody hears "done" before the COMMIT (and its fsync) has returned.
-    if let Err(error) = sqlx::query("COMMIT").execute(&mut *conn).await {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        let error = StorageError::from(error);
-        for done in done {
-            fail_done(done, error.clone());
-        }
-        return;
-    }
-    for done in done {
-        answer(done);
-    }
-}
-
-/// Applies one write. Each is one statement, or undoes its own first statement when its
-/// second fails, so one failed write never leaves a half-done operation in the batch.
-async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<StorageError>) {
-    match write {
-        Write::Claim(claim, plan, reply) => match claim_key(conn, &claim, plan).await {
-            Ok(claim) => (Done::Claim(reply, claim), None),
-            Err(e) => (Done::Claim(reply, Claim::Lost(None)), Some(e)),
-        },
-        Write::Complete(token, order, reply) => {
-            match store_order(conn, COMPLETE_CLAIMED, &token, &order).await {
-                Ok(stored) => (Done::Stored(reply, stored), None),
-                Err(e) => (Done::Stored(reply, false), Some(e)),
-            }
-        }
-        Write::CreateCompleted(fingerprint, order, reply) => {
-            match store_order(conn, CREATE_COMPLETED, &fingerprint, &order).await {
-                Ok(stored) => (Done::Stored(reply, stored), None),
-                Err(e) => (Done::Stored(reply, false), Some(e)),
-            }
-        }
-        Write::Release(key, token, reply) => {
-            let result =
-                sqlx::query("DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2")
-                    .bind(key)
-                    .bind(token)
-                    .execute(&mut *conn)
-                    .await;
-            (Done::Release(reply), result.err().map(Into::into))
-        }
-        Write::Purge(now_ms, reply) => match purge(conn, now_ms).await {
-            Ok(n) => (Done::Purge(reply, n), None),
-            Err(e) => (Done::Purge(reply, 0), Some(e)),
-        },
-        Write::ResetLab(reply) => {
-            let result = sqlx::query("DELETE FROM idempotency_records; DELETE FROM orders;")
-                .execute(&mut *conn)
-                .await;
-            (Done::ResetLab(reply), result.err().map(Into::into))
-        }
-        Write::CountReplays(counts) => {
-            for (key, count) in counts {
-                let counted = sqlx::query("UPDATE idempotency_records SET replay_count = replay_count + ?2 WHERE key = ?1")
-                    .bind(key)
-                    .bind(count)
-                    .execute(&mut *conn)
-                    .await;
-                if let Err(error) = counted {
-                    return (Done::Nothing, Some(error.into()));
+    let mut applied = Vec::with_capacity(writes.len());
+    while let Some(write) = writes.pop_front() {
+        match apply_alone(conn, &write).await {
+            Applied::Done(answer) => applied.push((write, answer)),
+            Applied::Undone(error) => write.answer(Err(error)),
+            Applied::TransactionLost(error) => {
+                write.answer(Err(error));
+                let _ = execute(conn, "ROLLBACK").await;
+                for (write, _) in applied.into_iter().rev() {
+                    writes.push_front(write);
                 }
+                return;
             }
-            (Done::Nothing, None)
+        }
+    }
+    if let Err(error) = execute(conn, "COMMIT").await {
+        let _ = execute(conn, "ROLLBACK").await;
+        for (write, _) in applied {
+            write.answer(Err(error.clone()));
+        }
+        return;
+    }
+    for (write, answer) in applied {
+        write.answer(Ok(answer));
+    }
+}
+
+/// `BEGIN IMMEDIATE`; if a transaction was somehow left open (a failed ROLLBACK), it is
+/// rolled back first, so one bad moment cannot stop every later write.
+async fn begin(conn: &mut SqliteConnection) -> Result<(), StorageError> {
+    if execute(conn, "BEGIN IMMEDIATE").await.is_ok() {
+        return Ok(());
+    }
+    let _ = execute(conn, "ROLLBACK").await;
+    execute(conn, "BEGIN IMMEDIATE").await
+}
+
+enum Applied {
+    Done(Answer),
+    /// The write failed and its SAVEPOINT took it back out; the transaction goes on.
+    Undone(StorageError),
+    /// The write failed and SQLite rolled back the whole transaction with it.
+    TransactionLost(StorageError),
+}
+
+/// One write inside its own SAVEPOINT.
+async fn apply_alone(conn: &mut SqliteConnection, write: &Write) -> Applied {
+    if let Err(error) = execute(conn, "SAVEPOINT write").await {
+        return Applied::TransactionLost(error);
+    }
+    let error = match apply(conn, write).await {
+        Ok(answer) => {
+            return match execute(conn, "RELEASE write").await {
+                Ok(()) => Applied::Done(answer),
+                Err(error) => Applied::TransactionLost(error),
+            }
+        }
+        Err(error) => error,
+    };
+    // "no such savepoint" here means SQLite already rolled the transaction back.
+    let undone = execute(conn, "ROLLBACK TO write").await.is_ok()
+        && execute(conn, "RELEASE write").await.is_ok();
+    if undone {
+        Applied::Undone(error)
+    } else {
+        Applied::TransactionLost(error)
+    }
+}
+
+async fn execute(conn: &mut SqliteConnection, sql: &str) -> Result<(), StorageError> {
+    sqlx::query(sql).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Applies one write; on error, its SAVEPOINT undoes whatever it did.
+async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<Answer, StorageError> {
+    Ok(match write {
+        Write::Claim(claim, _) => Answer::Claim(claim_key(conn, claim).await?),
+        Write::Complete(token, order, _) => {
+            Answer::Stored(store_order(conn, COMPLETE_CLAIMED, token, order).await?)
+        }
+        Write::CreateCompleted(fingerprint, order, _) => {
+            Answer::Stored(store_order(conn, CREATE_COMPLETED, fingerprint, order).await?)
+        }
+        Write::Release(key, token, _) => {
+            sqlx::query("DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2")
+                .bind(key)
+                .bind(token)
+                .execute(&mut *conn)
+                .await?;
+            Answer::Unit
+        }
+        Write::Purge(_) => Answer::Purge(purge(conn, now_ms()).await?),
+        Write::ResetLab(_) => {
+            execute(conn, "DELETE FROM idempotency_records; DELETE FROM orders;").await?;
+            Answer::Unit
+        }
+        Write::CountReplays(counts, _) => {
+            add_replays(conn, counts).await?;
+            Answer::Unit
+        }
+        Write::Fault(fault, _) => {
+            inject(conn, fault).await?;
+            Answer::Unit
+        }
+    })
+}
+
+/// Adds each operation's replays to its own record: the key *and* the order it created, so
+/// counts for an operation that was forgotten meanwhile (a reset, an expiry, a take-over)
+/// never land on a newer one under the same key.
+async fn add_replays(
+    conn: &mut SqliteConnection,
+    counts: &ReplayCounts,
+) -> Result<(), StorageError> {
+    for ((key, order_id), count) in counts {
+        sqlx::query(
+            "UPDATE idempotency_records SET replay_count = replay_count + ?3 \
+             WHERE key = ?1 AND order_id = ?2",
+        )
+        .bind(key)
+        .bind(order_id)
+        .bind(count)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn inject(conn: &mut SqliteConnection, fault: &Fault) -> Result<(), StorageError> {
+    match fault {
+        Fault::SpaceLeft(pages) => {
+            let used: i64 = sqlx::query_scalar("PRAGMA page_count")
+                .fetch_one(&mut *conn)
+                .await?;
+            let limit = used + i64::from(*pages);
+            execute(conn, &format!("PRAGMA max_page_count = {limit}")).await
+        }
+        Fault::SpaceUnlimited => execute(conn, "PRAGMA max_page_count = 4294967294").await,
+        Fault::RollBackOrdersOf(None) => execute(conn, "DROP TRIGGER IF EXISTS temp.fault").await,
+        Fault::RollBackOrdersOf(Some(user)) => {
+            let user = user.replace('\'', "''");
+            execute(
+                conn,
+                &format!(
+                    "CREATE TEMP TRIGGER fault BEFORE INSERT ON main.orders \
+                     WHEN NEW.user_id = '{user}' \
+                     BEGIN SELECT RAISE(ROLLBACK, 'injected failure'); END"
+                ),
+            )
+            .await
         }
     }
 }
@@ -324,58 +491,49 @@ async fn apply(conn: &mut SqliteConnection, write: Write) -> (Done, Option<Stora
 const INSERT_CLAIM: &str = "INSERT INTO idempotency_records \
      (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
      VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)";
+const INSERT_CLAIM_IF_NEW: &str = "INSERT INTO idempotency_records \
+     (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
+     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING";
+
+/// Takes a record over: an expired one, or a dead claim of the same request.
+const REPLACE_CLAIM: &str = "UPDATE idempotency_records SET fingerprint = ?2, \
+     state = 'in_flight', claim_token = ?3, locked_until_ms = ?4, created_at_ms = ?5, \
+     expires_at_ms = ?6, response_status = NULL, response_content_type = NULL, \
+     response_location = NULL, response_body = NULL, order_id = NULL, replay_count = 0 \
+     WHERE key = ?1";
 
 async fn claim_key(
     conn: &mut SqliteConnection,
     claim: &NewClaim,
-    plan: PlanFn,
-) -> Result<Claim, StorageError> {
-    // The common case in one statement: no record yet, so the plan is `Insert`.
-    if claim.may_start {
-        let inserted = bind_claim(
-            &format!("{INSERT_CLAIM} ON CONFLICT (key) DO NOTHING"),
-            claim,
-        )
-        .execute(&mut *conn)
-        .await?;
+) -> Result<ClaimResult, StorageError> {
+    let now = now_ms();
+    let bind = |sql| bind_claim(sqlx::query(sql), claim, now);
+    // The common case in one statement: no record yet (the plan would say `Insert`).
+    if claim.source.at(now) != KeyOrigin::IssuedExpired {
+        let inserted = bind(INSERT_CLAIM_IF_NEW).execute(&mut *conn).await?;
         if inserted.rows_affected() == 1 {
-            return Ok(won(claim));
+            return Ok(ClaimResult::Won(claim.claim_token.clone()));
         }
     }
-    // A record is there (or this attempt may not start one): read it and let the plan decide.
     let existing: Option<Record> = sqlx::query_as::<_, RecordRow>(&format!(
         "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
     ))
-    .bind(&claim.key)
+    .bind(claim.key.as_str())
     .fetch_optional(&mut *conn)
     .await?
     .map(Record::try_from)
     .transpose()?;
-    let sql = match plan(existing.as_ref(), claim) {
-        ClaimPlan::Keep => return Ok(Claim::Lost(existing)),
+    let sql = match plan_claim(existing.as_ref(), claim, now) {
         ClaimPlan::Insert => INSERT_CLAIM,
-        ClaimPlan::TakeOver => {
-            "UPDATE idempotency_records SET fingerprint = ?2, state = 'in_flight', claim_token = ?3, \
-             locked_until_ms = ?4, created_at_ms = ?5, expires_at_ms = ?6, response_status = NULL, \
-             response_content_type = NULL, response_location = NULL, response_body = NULL, \
-             order_id = NULL, replay_count = 0 WHERE key = ?1"
+        ClaimPlan::Replace => REPLACE_CLAIM,
+        ClaimPlan::Refuse => return Ok(ClaimResult::MayNotStart),
+        ClaimPlan::Keep => {
+            let held = existing.ok_or_else(|| StorageError::Corrupt("kept no record".into()))?;
+            return Ok(ClaimResult::Held(held));
         }
     };
-    bind_claim(sql, claim).execute(&mut *conn).await?;
-    Ok(won(claim))
-}
-
-fn bind_claim<'q>(
-    sql: &'q str,
-    claim: &'q NewClaim,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    sqlx::query(sql)
-        .bind(&claim.key)
-        .bind(&claim.fingerprint)
-        .bind(&claim.claim_token)
-        .bind(claim.locked_until_ms)
-        .bind(claim.now_ms)
-        .bind(claim.expires_at_ms)
+    bind(sql).execute(&mut *conn).await?;
+    Ok(ClaimResult::Won(claim.claim_token.clone()))
 }
 
 /// The fence, in one round trip: the order is inserted, and the record turns completed, only
@@ -403,6 +561,7 @@ const CREATE_COMPLETED: &str = "\
         WHERE key = ?5 AND order_id = ?1);";
 
 /// Runs one of the two statements above; `guard` is the claim token or the fingerprint.
+/// Anything but both rows or none is an error, and the write's SAVEPOINT undoes it.
 async fn store_order(
     conn: &mut SqliteConnection,
     sql: &'static str,
@@ -411,26 +570,13 @@ async fn store_order(
 ) -> Result<bool, StorageError> {
     let changed = bind_order(sqlx::query(sql), guard, new)
         .execute(&mut *conn)
-        .await;
-    match changed.map(|done| done.rows_affected()) {
-        Ok(2) => Ok(true),
-        Ok(0) => Ok(false),
-        // Never an order without its completed record, nor the reverse: take both back out.
-        outcome => {
-            sqlx::query(
-                "DELETE FROM orders WHERE id = ?1; \
-                 DELETE FROM idempotency_records WHERE order_id = ?1;",
-            )
-            .bind(&new.order.id)
-            .execute(&mut *conn)
-            .await?;
-            match outcome {
-                Ok(rows) => Err(StorageError::Corrupt(format!(
-                    "storing an order changed {rows} rows"
-                ))),
-                Err(error) => Err(error.into()),
-            }
-        }
+        .await?;
+    match changed.rows_affected() {
+        2 => Ok(true),
+        0 => Ok(false),
+        rows => Err(StorageError::Corrupt(format!(
+            "storing an order changed {rows} rows"
+        ))),
     }
 }
 
@@ -445,39 +591,4 @@ async fn purge(conn: &mut SqliteConnection, now_ms: i64) -> Result<u64, StorageE
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected())
-}
-
-fn fail(write: Write, error: StorageError) {
-    match write {
-        Write::Claim(_, _, reply) => drop(reply.send(Err(error))),
-        Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply) => {
-            drop(reply.send(Err(error)))
-        }
-        Write::Release(_, _, reply) => drop(reply.send(Err(error))),
-        Write::Purge(_, reply) => drop(reply.send(Err(error))),
-        Write::ResetLab(reply) => drop(reply.send(Err(error))),
-        Write::CountReplays(_) => {}
-    }
-}
-
-fn fail_done(done: Done, error: StorageError) {
-    match done {
-        Done::Claim(reply, _) => drop(reply.send(Err(error))),
-        Done::Stored(reply, _) => drop(reply.send(Err(error))),
-        Done::Release(reply) => drop(reply.send(Err(error))),
-        Done::Purge(reply, _) => drop(reply.send(Err(error))),
-        Done::ResetLab(reply) => drop(reply.send(Err(error))),
-        Done::Nothing => {}
-    }
-}
-
-fn answer(done: Done) {
-    match done {
-        Done::Claim(reply, claim) => drop(reply.send(Ok(claim))),
-        Done::Stored(reply, stored) => drop(reply.send(Ok(stored))),
-        Done::Release(reply) => drop(reply.send(Ok(()))),
-        Done::Purge(reply, n) => drop(reply.send(Ok(n))),
-        Done::ResetLab(reply) => drop(reply.send(Ok(()))),
-        Done::Nothing => {}
-    }
 }

@@ -17,6 +17,9 @@ use tokio::process::{Child, Command};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The running server's state: its storage, for what HTTP does not show (the writer's
+    /// transaction count, injected faults).
+    pub state: server::AppState,
     _database: TestDatabase,
 }
 
@@ -36,10 +39,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .expect("the server starts");
     let listeners = server::bind(&config).await.expect("a free port");
     let base = format!("http://{}", listeners[0].local_addr().unwrap());
-    tokio::spawn(server::serve(listeners, server::app(state)));
+    let router = server::app(state.clone());
+    tokio::spawn(server::serve(listeners, router, std::future::pending()));
     TestApp {
         base,
         client: Client::new(),
+        state,
         _database: database,
     }
 }
@@ -74,6 +79,15 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
+    }
+
+    /// `POST /lab/reset`.
+    pub async fn reset(&self) -> Response {
+        self.client
+            .post(format!("{}/lab/reset", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn orders(&self) -> Vec<Value> {
@@ -118,20 +132,33 @@ pub struct ServerProcess {
     child: Child,
 }
 
-pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--database-url",
-            database_url,
-        ])
+/// `POST {base}/orders/prepare`: a server-issued key.
+pub async fn prepare_key(client: &Client, base: &str) -> String {
+    let response = client
+        .post(format!("{base}/orders/prepare"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let prepared: Value = response.json().await.unwrap();
+    prepared["idempotencyKey"].as_str().unwrap().to_owned()
+}
+
+/// The server binary on a free port of 127.0.0.1, on `database_url`, with `extra` settings.
+fn server_command(database_url: &str, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .args(["--database-url", database_url])
         .args(extra)
+        .kill_on_drop(true);
+    command
+}
+
+pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess {
+    let mut child = server_command(database_url, extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("the server binary starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -149,11 +176,36 @@ pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess 
     ServerProcess { base, child }
 }
 
+/// Runs the server binary with settings it must refuse; returns what it printed on stderr.
+pub async fn refused_start(database_url: &str, extra: &[&str]) -> String {
+    let run = server_command(database_url, extra).output();
+    let output = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the server gives up within 30 s")
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "the server started with {extra:?}"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 impl ServerProcess {
     pub async fn get_json(&self, path: &str) -> Value {
         let response = reqwest::get(format!("{}{path}", self.base)).await.unwrap();
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
+    }
+
+    /// SIGTERM, as a service manager stops a server; waits for the process to exit.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("the server is running").to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().await;
+        assert!(sent.unwrap().success(), "SIGTERM sent");
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the server exits within 30 s of SIGTERM")
+            .unwrap()
     }
 
     /// SIGKILL: no shutdown code runs, as in a crash or power cut.

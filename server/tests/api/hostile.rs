@@ -315,10 +315,28 @@ fn key_strategy() -> impl Strategy<Value = String> {
     ]
 }
 
-fn body_strategy() -> impl Strategy<Value = String> {
-    let item = ("[ -~]{0,40}", 0u32..120).prop_map(|(sku, qty)| json!({"sku": sku, "qty": qty}));
+/// Printable text, or text with a control character in it: NUL most often, since it is the
+/// one a database may refuse to store.
+fn text_strategy(max: usize) -> impl Strategy<Value = String> {
+    let control = prop_oneof![
+        4 => Just('\u{0}'),
+        2 => (1u8..0x20).prop_map(char::from),
+        1 => Just('\u{7f}'),
+    ];
+    let printable =
+        || proptest::string::string_regex(&format!("[ -~]{{0,{max}}}")).expect("a valid regex");
     prop_oneof![
-        ("[ -~]{0,70}", proptest::collection::vec(item, 0..4))
+        printable(),
+        (printable(), control, printable())
+            .prop_map(|(head, control, tail)| format!("{head}{control}{tail}")),
+    ]
+}
+
+fn body_strategy() -> impl Strategy<Value = String> {
+    let item =
+        (text_strategy(20), 0u32..120).prop_map(|(sku, qty)| json!({"sku": sku, "qty": qty}));
+    prop_oneof![
+        (text_strategy(35), proptest::collection::vec(item, 0..4))
             .prop_map(|(user, items)| json!({"userId": user, "items": items}).to_string()),
         "\\PC{0,80}",
     ]

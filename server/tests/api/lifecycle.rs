@@ -192,8 +192,76 @@ async fn a_request_that_outlived_its_lease_cannot_commit_a_second_order() {
     let stuck = stuck.await.unwrap().unwrap();
     assert_eq!(stuck.status(), 201);
     assert_eq!(stuck.headers()["idempotent-replayed"], "true");
+    assert_eq!(stuck.headers()["x-lab-lease"], "outlived-fenced");
     assert_eq!(stuck.bytes().await.unwrap(), retry_bytes);
     assert_eq!(app.orders().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_that_outlived_its_lease_still_commits_when_nobody_took_over() {
+    let app = spawn_app_with(|c| c.lease = Duration::from_millis(300)).await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let late = app
+        .post_order(&key, &body)
+        .header("X-Lab-Delay-Ms", "700")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 201);
+    assert!(late.headers().get("idempotent-replayed").is_none());
+    assert_eq!(late.headers()["x-lab-lease"], "outlived-committed");
+    assert_eq!(app.orders_with_key(&key).await, 1);
+}
+
+/// A commit fenced off because the record vanished (here: a lab reset while the request ran)
+/// decides again from what is there now. The key is a client's: it must never be answered
+/// with a problem about issued keys.
+#[tokio::test]
+async fn a_client_key_whose_record_vanished_mid_request_decides_again() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let running = tokio::spawn(
+        app.post_order(&key, &body)
+            .header("X-Lab-Delay-Ms", "600")
+            .send(),
+    );
+    until_in_flight(&app.base).await;
+    let reset = app.reset().await;
+    assert_eq!(reset.status(), 204);
+
+    let answer = running.await.unwrap().unwrap();
+    assert_eq!(answer.status(), 201, "not an issued-key problem");
+    assert_eq!(app.orders_with_key(&key).await, 1);
+    let replay = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+}
+
+/// Replays are counted per operation: those counted before a reset never land on the next
+/// operation under the same key, even when they are written after it.
+#[tokio::test]
+async fn replays_before_a_reset_are_not_counted_for_the_next_operation() {
+    // A flush every 2 s: each round's replays are written after its reset and new operation.
+    let app = spawn_app_with(|c| c.replay_flush_interval = Duration::from_secs(2)).await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    for round in 0..3 {
+        app.post_order(&key, &body).send().await.unwrap();
+        for _ in 0..4 {
+            app.post_order(&key, &body).send().await.unwrap();
+        }
+        app.reset().await;
+        let fresh = app.post_order(&key, &body).send().await.unwrap();
+        assert!(
+            fresh.headers().get("idempotent-replayed").is_none(),
+            "round {round}"
+        );
+        tokio::time::sleep(Duration::from_millis(2_100)).await;
+        let records = app.records().await;
+        assert_eq!(records[0]["replayCount"], 0, "round {round}: {records:?}");
+        app.reset().await;
+    }
 }
 
 #[tokio::test]
@@ -266,12 +334,7 @@ async fn reset_empties_the_lab() {
         .send()
         .await
         .unwrap();
-    let reset = app
-        .client
-        .post(format!("{}/lab/reset", app.base))
-        .send()
-        .await
-        .unwrap();
+    let reset = app.reset().await;
     assert_eq!(reset.status(), 204);
     assert!(app.orders().await.is_empty());
     assert!(app.records().await.is_empty());
@@ -292,12 +355,7 @@ async fn lab_controls_can_be_switched_off() {
         started.elapsed() < Duration::from_secs(4),
         "the delay header was ignored"
     );
-    let reset = app
-        .client
-        .post(format!("{}/lab/reset", app.base))
-        .send()
-        .await
-        .unwrap();
+    let reset = app.reset().await;
     problem(reset, 403).await;
     assert_eq!(app.orders().await.len(), 1);
 }

@@ -6,7 +6,12 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn prepare(app: &TestApp) -> Value {
+async fn prepare(app: &TestApp) -> String {
+    prepare_key(&app.client, &app.base).await
+}
+
+/// The whole answer of `POST /orders/prepare`.
+async fn prepared(app: &TestApp) -> Value {
     let response = app
         .client
         .post(format!("{}/orders/prepare", app.base))
@@ -20,8 +25,8 @@ async fn prepare(app: &TestApp) -> Value {
 #[tokio::test]
 async fn an_issued_key_places_one_order_and_prepare_is_safe_to_repeat() {
     let app = spawn_app().await;
-    let first = prepare(&app).await;
-    let second = prepare(&app).await;
+    let first = prepared(&app).await;
+    let second = prepared(&app).await;
     let key = first["idempotencyKey"].as_str().unwrap();
     assert!(key.starts_with("srv_"));
     assert_ne!(first["idempotencyKey"], second["idempotencyKey"]);
@@ -42,10 +47,7 @@ async fn an_issued_key_places_one_order_and_prepare_is_safe_to_repeat() {
 #[tokio::test]
 async fn a_forged_or_altered_issued_key_is_refused() {
     let app = spawn_app().await;
-    let issued = prepare(&app).await["idempotencyKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let issued = prepare(&app).await;
     let mut altered = issued.clone();
     let last = altered.pop().unwrap();
     altered.push(if last == '0' { '1' } else { '0' });
@@ -64,14 +66,8 @@ async fn a_forged_or_altered_issued_key_is_refused() {
 #[tokio::test]
 async fn an_expired_issued_key_cannot_start_an_order_but_still_replays_one() {
     let app = spawn_app_with(|c| c.issued_key_ttl = Duration::from_millis(300)).await;
-    let used = prepare(&app).await["idempotencyKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let unused = prepare(&app).await["idempotencyKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let used = prepare(&app).await;
+    let unused = prepare(&app).await;
     let body = order_body("u1", "A-1", 1);
     assert_eq!(
         app.post_order(&used, &body).send().await.unwrap().status(),
@@ -95,24 +91,11 @@ async fn issued_keys_survive_a_restart() {
     let url = database.url.clone();
     let first = start_process(&url, &[]).await;
     let client = reqwest::Client::new();
-    let prepared: Value = client
-        .post(format!("{}/orders/prepare", first.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issued = prepare_key(&client, &first.base).await;
     first.kill().await;
 
     let second = start_process(&url, &[]).await;
-    let response = client
-        .post(format!("{}/orders", second.base))
-        .header(
-            "Idempotency-Key",
-            prepared["idempotencyKey"].as_str().unwrap(),
-        )
-        .json(&order_body("u1", "A-1", 1))
+    let response = post_order_to(&client, &second.base, &issued, &order_body("u1", "A-1", 1))
         .send()
         .await
         .unwrap();
@@ -135,10 +118,7 @@ async fn a_prepare_failing_on_purpose_issues_nothing_and_the_retry_works() {
         .unwrap();
     let problem = problem(failed, 503).await;
     assert_eq!(problem["type"], "/problems/lab-failure");
-    let key = prepare(&app).await["idempotencyKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = prepare(&app).await;
     assert_eq!(
         app.post_order(&key, &order_body("u1", "A-1", 1))
             .send()
@@ -148,4 +128,53 @@ async fn a_prepare_failing_on_purpose_issues_nothing_and_the_retry_works() {
         201
     );
     assert_eq!(app.orders().await.len(), 1);
+}
+
+/// One prepared key, one spelling: quoted and bare are the same key (a replay), any other
+/// change, letter case included, is refused, so a key can never start a second order.
+#[tokio::test]
+async fn a_prepared_key_has_one_spelling() {
+    let app = spawn_app().await;
+    let key = prepare(&app).await;
+    let body = order_body("u1", "A-1", 1);
+    assert_eq!(
+        app.post_order(&key, &body).send().await.unwrap().status(),
+        201
+    );
+    let quoted = app
+        .post_order(&format!("\"{key}\""), &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(quoted.headers()["idempotent-replayed"], "true");
+
+    let (head, signature) = key.rsplit_once('_').unwrap();
+    for spelling in [
+        format!("{head}_{}", signature.to_ascii_uppercase()),
+        format!("SRV_{}", &key[4..]),
+        format!("Srv_{}", &key[4..]),
+    ] {
+        let response = app.post_order(&spelling, &body).send().await.unwrap();
+        let problem = problem(response, 400).await;
+        assert_eq!(
+            problem["type"], "/problems/issued-key-invalid",
+            "{spelling}"
+        );
+    }
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+/// An issued key must die before its record: the server refuses a record TTL shorter than
+/// the issued-key TTL, which would let a still-valid key start the operation again.
+#[tokio::test]
+async fn a_record_ttl_shorter_than_the_issued_key_ttl_is_refused_at_start() {
+    let database = temp_database().await;
+    let mut config = server::config::Config::with_database(&database.url);
+    config.record_ttl = Duration::from_secs(60);
+    config.issued_key_ttl = Duration::from_secs(600);
+    let refused = server::AppState::open(&config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.to_string().contains("ISSUED_KEY_TTL"), "{refused}");
 }

@@ -95,3 +95,76 @@ async fn when_one_process_dies_mid_request_the_other_completes_the_key_once() {
     assert_eq!(orders.as_array().unwrap().len(), 1, "exactly one order");
     assert_eq!(orders[0]["id"], order["id"]);
 }
+
+/// Leases, record expiry and issued-key expiry are decided by the database's clock, so two
+/// processes whose own clocks disagree by minutes still agree on every key. (PostgreSQL only:
+/// SQLite has no clock of its own and serves one process.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processes_whose_clocks_disagree_still_agree_on_every_key() {
+    if backend() != "postgres" {
+        eprintln!("skipped: several processes with their own clocks need PostgreSQL");
+        return;
+    }
+    let database = temp_database().await;
+    let lifetimes = ["--record-ttl", "60s", "--issued-key-ttl", "30s"];
+    let on_time = start_process(&database.url, &lifetimes).await;
+    let ahead = [&lifetimes[..], &["--test-clock-skew-ms", "120000"]].concat();
+    let ahead = start_process(&database.url, &ahead).await;
+    let client = reqwest::Client::new();
+    let body = order_body("u1", "A-1", 1);
+
+    // A record made by one is live for the other: a replay, not a second order.
+    let key = new_key();
+    let first = post_order_to(&client, &on_time.base, &key, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let retry = post_order_to(&client, &ahead.base, &key, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+
+    // A claim made by one is in flight for the other: a 409, not a take-over.
+    let running = new_key();
+    let slow = post_order_to(&client, &on_time.base, &running, &body)
+        .header("X-Lab-Delay-Ms", "800")
+        .send();
+    let slow = tokio::spawn(slow);
+    until_in_flight(&on_time.base).await;
+    let busy = post_order_to(&client, &ahead.base, &running, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), 409);
+    assert_eq!(slow.await.unwrap().unwrap().status(), 201);
+
+    // A key issued by one is valid for the other.
+    let issued = prepare_key(&client, &on_time.base).await;
+    let used = post_order_to(&client, &ahead.base, &issued, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 201, "the issued key has not expired");
+
+    // Storms split across both: one order per key.
+    let servers = [&on_time, &ahead];
+    for round in 0..6 {
+        let key = new_key();
+        let delay = if round % 2 == 1 { "100" } else { "0" };
+        let storm = (0..30).map(|n| {
+            post_order_to(&client, &servers[(n + round) % 2].base, &key, &body)
+                .header("X-Lab-Delay-Ms", delay)
+                .send()
+        });
+        for response in join_all(storm).await {
+            let status = response.unwrap().status().as_u16();
+            assert!(status == 201 || status == 409, "round {round}: {status}");
+        }
+    }
+    let orders = on_time.get_json("/orders?limit=100").await;
+    let orders = orders.as_array().unwrap();
+    assert_eq!(orders.len(), 9, "one order per key: {orders:?}");
+}

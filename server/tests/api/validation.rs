@@ -78,6 +78,31 @@ async fn bad_bodies_name_the_field_and_leave_the_database_unchanged() {
             "items[0].sku",
         ),
         (
+            "NUL in the user",
+            json!({"userId":"u\u{0}1","items":[{"sku":"A","qty":1}]}).to_string(),
+            400,
+            "userId",
+        ),
+        (
+            "newline in the user",
+            json!({"userId":"u\n1","items":[{"sku":"A","qty":1}]}).to_string(),
+            400,
+            "userId",
+        ),
+        (
+            "NUL in a sku",
+            json!({"userId":"u1","items":[{"sku":"A\u{0}","qty":1}]}).to_string(),
+            400,
+            "items[0].sku",
+        ),
+        (
+            "DEL in a sku",
+            json!({"userId":"u1","items":[{"sku":"A","qty":1},{"sku":"B\u{7f}","qty":1}]})
+                .to_string(),
+            400,
+            "items[1].sku",
+        ),
+        (
             "unknown field",
             json!({"userId":"u1","items":[{"sku":"A","qty":1}],"coupon":"x"}).to_string(),
             400,
