@@ -143,6 +143,8 @@ pub struct Texts {
     pub explain_prepared: &'static str,
     pub explain_key_expired: &'static str,
     pub explain_interrupted: &'static str,
+    pub lease_outlived_committed: &'static str,
+    pub lease_outlived_fenced: &'static str,
 
     pub orders: &'static str,
     pub orders_empty: &'static str,
@@ -330,6 +332,8 @@ pub static EN: Texts = Texts {
 
     explain_created: "The server claimed the key, created the order and stored its answer.",
     explain_replayed: "The key was already completed: the stored answer came back, no new order.",
+    lease_outlived_committed: "This request ran longer than the server's lease. Nobody took the key over meanwhile, so its order still committed.",
+    lease_outlived_fenced: "This request ran longer than the server's lease, and a retry took the key over. Its own commit was fenced off; the answer shown is the one that retry stored.",
     explain_in_flight: "The first request with this key is still running, so the server refused to run it twice.",
     explain_mismatch: "This key already belongs to a different request, so the server refused it.",
     explain_network: "No answer reached the page. The server may or may not have done the work — which is exactly why the retry uses the same key.",
@@ -523,6 +527,8 @@ pub static JA: Texts = Texts {
 
     explain_created: "サーバーがキーを確保し、注文を作成して、その応答を保存しました。",
     explain_replayed: "このキーの処理は完了済みでした。保存済みの応答が返り、新しい注文はできていません。",
+    lease_outlived_committed: "このリクエストはサーバーのリース期間より長くかかりました。その間に他のリクエストがキーを引き継がなかったため、注文はそのまま確定しました。",
+    lease_outlived_fenced: "このリクエストはサーバーのリース期間より長くかかり、その間に再送がキーを引き継ぎました。このリクエスト自身の確定は締め出され（フェンシング）、表示されているのは再送が保存した応答です。",
     explain_in_flight: "このキーの最初のリクエストがまだ処理中なので、サーバーは二重実行を断りました。",
     explain_mismatch: "このキーはすでに別の内容のリクエストに使われているため、サーバーは拒否しました。",
     explain_network: "応答がページに届きませんでした。サーバーが処理したかどうかは分かりません。だからこそ再送には同じキーを使います。",

@@ -100,6 +100,8 @@ pub struct Answer {
     /// Every response header, lower-case names, as the browser exposes them.
     pub headers: Vec<(String, String)>,
     pub replayed: bool,
+    /// The lab's note on a request that outlived its lease (`X-Lab-Lease`).
+    pub lease: Option<super::LeaseNote>,
     pub retry_after: Option<u32>,
     pub body: String,
 }
@@ -140,6 +142,9 @@ pub async fn send(
         status: response.status(),
         headers: headers.entries().collect(),
         replayed: headers.get("idempotent-replayed").as_deref() == Some("true"),
+        lease: headers
+            .get("x-lab-lease")
+            .and_then(|v| super::LeaseNote::from_header(&v)),
         retry_after: headers
             .get("retry-after")
             .and_then(|v| v.trim().parse().ok()),

@@ -444,6 +444,7 @@ fn log(
             delay_ms,
             explain: Explain::Sending,
             server_says: None,
+            lease: None,
             exchange: None,
         });
     });
@@ -466,6 +467,7 @@ fn settle(
         if let Some(entry) = op.attempts.iter_mut().find(|a| a.id == id) {
             entry.status = answer.map(|a| a.status);
             entry.replayed = answer.is_some_and(|a| a.replayed);
+            entry.lease = answer.and_then(|a| a.lease);
             entry.latency_ms = Some(latency_ms);
             entry.explain = explain;
             entry.server_says = answer

@@ -84,6 +84,25 @@ pub enum Explain {
     Interrupted,
 }
 
+/// The server's `X-Lab-Lease` note: the request outlived its lease, and then…
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeaseNote {
+    /// …nobody had taken the key over, so its commit still went through.
+    OutlivedCommitted,
+    /// …another request had taken the key over; the commit was fenced off.
+    OutlivedFenced,
+}
+
+impl LeaseNote {
+    pub fn from_header(value: &str) -> Option<Self> {
+        match value {
+            "outlived-committed" => Some(Self::OutlivedCommitted),
+            "outlived-fenced" => Some(Self::OutlivedFenced),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttemptKind {
     Order,
@@ -109,6 +128,9 @@ pub struct AttemptLog {
     /// The server's own words, from its problem details (title: detail).
     #[serde(default)]
     pub server_says: Option<String>,
+    /// What became of a request that held its claim longer than the server's lease.
+    #[serde(default)]
+    pub lease: Option<LeaseNote>,
     /// The request and response as raw HTTP, and a curl command that repeats the request.
     #[serde(default)]
     pub exchange: Option<Exchange>,

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 
 use crate::i18n::{Text, Texts};
-use crate::lab::{client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain};
+use crate::lab::{
+    client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain, LeaseNote,
+};
 
 const COLUMNS: [Text; 8] = [
     |_| "#",
@@ -69,6 +71,7 @@ fn row(attempt: AttemptLog, texts: &'static Texts) -> impl IntoView {
             <td class="mono">{attempt.latency_ms.map(|ms| format!("{ms} ms"))}</td>
             <td>
                 {explain(&attempt.explain, texts)}
+                {attempt.lease.map(|note| view! { <small class="lease-note" data-testid="lease-note">{lease_note(note, texts)}</small> })}
                 {attempt.server_says.map(|words| view! { <small class="server-says">{words}</small> })}
                 {attempt.exchange.map(|exchange| raw_http(exchange, texts))}
             </td>
@@ -89,6 +92,13 @@ fn raw_http(exchange: Exchange, texts: &'static Texts) -> impl IntoView {
                 <button type="button" class="link" on:click=move |_| client::copy_to_clipboard(&curl)>{texts.copy}</button>
             </div>
         </details>
+    }
+}
+
+fn lease_note(note: LeaseNote, texts: &'static Texts) -> &'static str {
+    match note {
+        LeaseNote::OutlivedCommitted => texts.lease_outlived_committed,
+        LeaseNote::OutlivedFenced => texts.lease_outlived_fenced,
     }
 }
 

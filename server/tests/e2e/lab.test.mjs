@@ -153,3 +153,16 @@ test("the server dies mid-request: the page says so, keeps the key, and finishes
   assert.equal(orders.length, 1);
   assert.equal(orders[0].idempotencyKey, key);
 });
+
+test("a request that outlives the server's lease: the attempt says it still committed", async () => {
+  await server.stop();
+  server = await startServer(["--lease", "1s"]);
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 1500);
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  const note = await page.locator(byTest("lease-note")).first().textContent();
+  assert.match(note, /longer than the server's lease/);
+  assert.match(note, /still committed/);
+  assert.equal((await server.json("/orders")).length, 1);
+});
