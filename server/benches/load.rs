@@ -54,6 +54,8 @@ struct Figures {
     ceiling: f64,
     health: Run,
     fresh: Run,
+    /// Where the two cores went while `fresh` ran.
+    fresh_cpu: CpuUse,
     claimed: Run,
     busy: BusyKey,
     replays: Run,
@@ -147,7 +149,10 @@ async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
         }
     };
     // No delay: the order only writes the database, so claim and store are one transaction.
+    let server_pids: Vec<u32> = servers.iter().filter_map(|(_, c)| c.id()).collect();
+    let cpu_before = CpuTicks::now(&server_pids);
     let fresh = timed(&client, RUN, fresh_order.clone()).await;
+    let fresh_cpu = CpuTicks::now(&server_pids).since(&cpu_before, fresh.elapsed);
     assert_eq!(fresh.server_errors(), 0, "fresh keys: no 5xx");
     // A 1 ms operation: the full lifecycle, claim → run → store, two writes per order.
     let claimed = timed(&client, RUN, {
@@ -189,6 +194,7 @@ async fn measure(database: &str, processes: usize, ceiling: f64) -> Figures {
         ceiling,
         health,
         fresh,
+        fresh_cpu,
         claimed,
         busy,
         replays,
@@ -223,16 +229,18 @@ where
         .body(body.clone())
         .send();
     let holder = tokio::spawn(holder);
+    // Wait for the holder's claim by reading the records: a probe POST could win the race
+    // and create the order itself.
     loop {
-        let retry = retrying
-            .post(format!("{}/orders", bases[0]))
-            .header("Idempotency-Key", &key)
-            .header("Content-Type", "application/json")
-            .body(body.clone())
+        let records: Value = retrying
+            .get(format!("{}/idempotency-records?limit=1", bases[0]))
             .send()
             .await
+            .unwrap()
+            .json()
+            .await
             .unwrap();
-        if retry.status() == 409 {
+        if records[0]["key"] == key.as_str() && records[0]["state"] == "inFlight" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -324,6 +332,16 @@ fn print_table(columns: &[(&str, Figures)]) {
         )
     });
     line("replays of completed keys", &|f| describe(&f.replays));
+    line("CPU while fresh keys ran (cores, of 2)", &|f| {
+        let c = &f.fresh_cpu;
+        format!(
+            "server {:.2}, PostgreSQL {:.2}, load generator {:.2}; total {:.2}",
+            c.server,
+            c.postgres,
+            c.load,
+            c.server + c.postgres + c.load
+        )
+    });
     line("fresh-key orders/s ÷ ceiling", &|f| {
         format!("{:.2}×", f.fresh.per_second() / f.ceiling)
     });
@@ -556,6 +574,67 @@ async fn start_server(database: &str) -> (String, tokio::process::Child) {
         }
     }
     panic!("the server exited before listening");
+}
+
+/// CPU time used so far (user + system, in clock ticks) by the server processes, by every
+/// PostgreSQL process, and by this load generator: a profile at the level that matters on a
+/// 2-core machine, where all three share the cores.
+struct CpuTicks {
+    server: u64,
+    postgres: u64,
+    load: u64,
+}
+
+/// Cores used on average over a run.
+struct CpuUse {
+    server: f64,
+    postgres: f64,
+    load: f64,
+}
+
+impl CpuTicks {
+    fn now(server_pids: &[u32]) -> Self {
+        let mut postgres = 0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            if stat.contains("(postgres)") {
+                postgres += ticks(&stat);
+            }
+        }
+        let of = |pid: &str| {
+            ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+        };
+        Self {
+            server: server_pids.iter().map(|pid| of(&pid.to_string())).sum(),
+            postgres,
+            load: of("self"),
+        }
+    }
+
+    fn since(&self, before: &Self, elapsed: Duration) -> CpuUse {
+        // Linux counts CPU time in ticks of 1/100 s (USER_HZ).
+        let cores = |now: u64, then: u64| (now - then) as f64 / 100.0 / elapsed.as_secs_f64();
+        CpuUse {
+            server: cores(self.server, before.server),
+            postgres: cores(self.postgres, before.postgres),
+            load: cores(self.load, before.load),
+        }
+    }
+}
+
+/// utime + stime from a `/proc/<pid>/stat` line (fields 14 and 15, counted after the name).
+fn ticks(stat: &str) -> u64 {
+    let Some((_, after_name)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {

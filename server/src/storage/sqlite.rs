@@ -363,12 +363,27 @@ async fn commit_batch(conn: &mut SqliteConnection, writes: &mut VecDeque<Write>)
 /// `BEGIN IMMEDIATE`; if a transaction was somehow left open (a failed ROLLBACK), it is
 /// rolled back first, so one bad moment cannot stop every later write.
 async fn begin(conn: &mut SqliteConnection) -> Result<(), StorageError> {
-    if execute(conn, "BEGIN IMMEDIATE").await.is_ok() {
+    // The first write's `RELEASE write` needs a savepoint to release.
+    const BEGIN: &str = "BEGIN IMMEDIATE; SAVEPOINT write";
+    if execute(conn, BEGIN).await.is_ok() {
         return Ok(());
     }
     let _ = execute(conn, "ROLLBACK").await;
-    execute(conn, "BEGIN IMMEDIATE").await
+    execute(conn, BEGIN).await
 }
+
+/// Each write starts with this, in the same call as its own first statement: one round trip
+/// to SQLite's thread instead of three, since that hand-off is the writer's cost. Exactly one
+/// savepoint named `write` is alive at any time: this write's. If the `RELEASE` or the
+/// `SAVEPOINT` itself fails, none of ours is left, so the `ROLLBACK TO write` after it fails
+/// too and the transaction counts as lost: it can never undo an earlier write by mistake.
+macro_rules! isolated {
+    ($sql:expr) => {
+        concat!("RELEASE write; SAVEPOINT write; ", $sql)
+    };
+}
+/// The statements `isolated!` puts in front of a write's own.
+const ISOLATION_STATEMENTS: usize = 2;
 
 enum Applied {
     Done(Answer),
@@ -380,26 +395,38 @@ enum Applied {
 
 /// One write inside its own SAVEPOINT.
 async fn apply_alone(conn: &mut SqliteConnection, write: &Write) -> Applied {
-    if let Err(error) = execute(conn, "SAVEPOINT write").await {
-        return Applied::TransactionLost(error);
-    }
     let error = match apply(conn, write).await {
-        Ok(answer) => {
-            return match execute(conn, "RELEASE write").await {
-                Ok(()) => Applied::Done(answer),
-                Err(error) => Applied::TransactionLost(error),
-            }
-        }
+        Ok(answer) => return Applied::Done(answer),
         Err(error) => error,
     };
     // "no such savepoint" here means SQLite already rolled the transaction back.
-    let undone = execute(conn, "ROLLBACK TO write").await.is_ok()
-        && execute(conn, "RELEASE write").await.is_ok();
-    if undone {
+    if execute(conn, "ROLLBACK TO write").await.is_ok() {
         Applied::Undone(error)
     } else {
         Applied::TransactionLost(error)
     }
+}
+
+/// Runs a query of several statements, the first two `isolated!`'s; returns the rows each
+/// of the write's own statements changed. (SQLite reports, for a statement that changes no
+/// rows, the count of the last one that did, so a total over all of them would lie.)
+async fn changes_per_statement<'q>(
+    conn: &mut SqliteConnection,
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+) -> Result<Vec<u64>, StorageError> {
+    use futures_util::TryStreamExt;
+    // Several statements in one prepared query is SQLite-only in sqlx 0.8 and deprecated
+    // there; every multi-statement write here relies on it (one hand-off per write). Moving
+    // to sqlx 0.9 means one statement per call, and measuring what that costs.
+    #[allow(deprecated)]
+    let mut results = query.fetch_many(&mut *conn);
+    let mut changes = Vec::new();
+    while let Some(result) = results.try_next().await? {
+        if let sqlx::Either::Left(done) = result {
+            changes.push(done.rows_affected());
+        }
+    }
+    Ok(changes.split_off(ISOLATION_STATEMENTS.min(changes.len())))
 }
 
 async fn execute(conn: &mut SqliteConnection, sql: &str) -> Result<(), StorageError> {
@@ -418,23 +445,31 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<Answer, Sto
             Answer::Stored(store_order(conn, CREATE_COMPLETED, fingerprint, order).await?)
         }
         Write::Release(key, token, _) => {
-            sqlx::query("DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2")
-                .bind(key)
-                .bind(token)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(isolated!(
+                "DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2"
+            ))
+            .bind(key)
+            .bind(token)
+            .execute(&mut *conn)
+            .await?;
             Answer::Unit
         }
         Write::Purge(_) => Answer::Purge(purge(conn, now_ms()).await?),
         Write::ResetLab(_) => {
-            execute(conn, "DELETE FROM idempotency_records; DELETE FROM orders;").await?;
+            execute(
+                conn,
+                isolated!("DELETE FROM idempotency_records; DELETE FROM orders;"),
+            )
+            .await?;
             Answer::Unit
         }
         Write::CountReplays(counts, _) => {
+            execute(conn, isolated!("SELECT 1")).await?;
             add_replays(conn, counts).await?;
             Answer::Unit
         }
         Write::Fault(fault, _) => {
+            execute(conn, isolated!("SELECT 1")).await?;
             inject(conn, fault).await?;
             Answer::Unit
         }
@@ -491,9 +526,11 @@ async fn inject(conn: &mut SqliteConnection, fault: &Fault) -> Result<(), Storag
 const INSERT_CLAIM: &str = "INSERT INTO idempotency_records \
      (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
      VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)";
-const INSERT_CLAIM_IF_NEW: &str = "INSERT INTO idempotency_records \
+const INSERT_CLAIM_IF_NEW: &str = isolated!(
+    "INSERT INTO idempotency_records \
      (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
-     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING";
+     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING"
+);
 
 /// Takes a record over: an expired one, or a dead claim of the same request.
 const REPLACE_CLAIM: &str = "UPDATE idempotency_records SET fingerprint = ?2, \
@@ -510,10 +547,12 @@ async fn claim_key(
     let bind = |sql| bind_claim(sqlx::query(sql), claim, now);
     // The common case in one statement: no record yet (the plan would say `Insert`).
     if claim.source.at(now) != KeyOrigin::IssuedExpired {
-        let inserted = bind(INSERT_CLAIM_IF_NEW).execute(&mut *conn).await?;
-        if inserted.rows_affected() == 1 {
+        let inserted = changes_per_statement(conn, bind(INSERT_CLAIM_IF_NEW)).await?;
+        if inserted == [1] {
             return Ok(ClaimResult::Won(claim.claim_token.clone()));
         }
+    } else {
+        execute(conn, isolated!("SELECT 1")).await?;
     }
     let existing: Option<Record> = sqlx::query_as::<_, RecordRow>(&format!(
         "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
@@ -539,26 +578,30 @@ async fn claim_key(
 /// The fence, in one round trip: the order is inserted, and the record turns completed, only
 /// while the record still carries our claim token. Both statements test the same condition in
 /// the same transaction, so they succeed together (2 rows) or not at all (0: the claim was lost).
-const COMPLETE_CLAIMED: &str = "\
+const COMPLETE_CLAIMED: &str = isolated!(
+    "\
     INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
         WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight'); \
     UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
       locked_until_ms = NULL, response_status = ?7, response_content_type = ?8, \
       response_location = ?9, response_body = ?10, order_id = ?1, expires_at_ms = ?11 \
-      WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight';";
+      WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight';"
+);
 
 /// Claim, order and answer at once, for a key with no record: the completed record is
 /// inserted unless the key has one, and the order only beside the record just inserted
 /// (2 rows), or neither (0: the key was taken).
-const CREATE_COMPLETED: &str = "\
+const CREATE_COMPLETED: &str = isolated!(
+    "\
     INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
       response_content_type, response_location, response_body, order_id, created_at_ms, \
       expires_at_ms) VALUES (?5, ?6, 'completed', ?7, ?8, ?9, ?10, ?1, ?4, ?11) \
       ON CONFLICT (key) DO NOTHING; \
     INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
-        WHERE key = ?5 AND order_id = ?1);";
+        WHERE key = ?5 AND order_id = ?1);"
+);
 
 /// Runs one of the two statements above; `guard` is the claim token or the fingerprint.
 /// Anything but both rows or none is an error, and the write's SAVEPOINT undoes it.
@@ -568,27 +611,23 @@ async fn store_order(
     guard: &str,
     new: &NewOrder,
 ) -> Result<bool, StorageError> {
-    let changed = bind_order(sqlx::query(sql), guard, new)
-        .execute(&mut *conn)
-        .await?;
-    match changed.rows_affected() {
-        2 => Ok(true),
-        0 => Ok(false),
+    let changed = changes_per_statement(conn, bind_order(sqlx::query(sql), guard, new)).await?;
+    match changed.as_slice() {
+        [1, 1] => Ok(true),
+        [0, 0] => Ok(false),
         rows => Err(StorageError::Corrupt(format!(
-            "storing an order changed {rows} rows"
+            "storing an order changed {rows:?} rows"
         ))),
     }
 }
 
 async fn purge(conn: &mut SqliteConnection, now_ms: i64) -> Result<u64, StorageError> {
-    let result = sqlx::query(
+    let query = sqlx::query(isolated!(
         "DELETE FROM idempotency_records WHERE rowid IN (\
            SELECT rowid FROM idempotency_records \
-           WHERE expires_at_ms <= ?1 AND (state = 'completed' OR locked_until_ms <= ?1) LIMIT ?2)",
-    )
+           WHERE expires_at_ms <= ?1 AND (state = 'completed' OR locked_until_ms <= ?1) LIMIT ?2)"
+    ))
     .bind(now_ms)
-    .bind(PURGE_BATCH)
-    .execute(&mut *conn)
-    .await?;
-    Ok(result.rows_affected())
+    .bind(PURGE_BATCH);
+    Ok(changes_per_statement(conn, query).await?.iter().sum())
 }
