@@ -57,16 +57,7 @@ impl CreateOrderRequest {
     /// Checks what the type system cannot. Returns the first broken rule.
     pub fn validate(&self) -> Result<(), FieldError> {
         let fail = |field: String, message: String| Err(FieldError { field, message });
-        let user = self.user_id.trim();
-        if user.is_empty() || self.user_id.chars().count() > MAX_USER_ID_LEN {
-            return fail(
-                "userId".into(),
-                format!("must be 1 to {MAX_USER_ID_LEN} characters, not blank"),
-            );
-        }
-        if has_control_characters(&self.user_id) {
-            return fail("userId".into(), CONTROL_CHARACTERS.into());
-        }
+        validate_user_id(&self.user_id)?;
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
             return fail("items".into(), format!("must hold 1 to {MAX_ITEMS} items"));
         }
@@ -89,6 +80,38 @@ impl CreateOrderRequest {
         }
         Ok(())
     }
+}
+
+/// `POST /lab/reset` body: whose orders and records to forget. Other learners keep theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResetRequest {
+    pub user_id: String,
+}
+
+impl ResetRequest {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        validate_user_id(&self.user_id)
+    }
+}
+
+/// The rules for a `userId`, wherever one is sent.
+fn validate_user_id(user_id: &str) -> Result<(), FieldError> {
+    let fail = |message: String| {
+        Err(FieldError {
+            field: "userId".into(),
+            message,
+        })
+    };
+    if user_id.trim().is_empty() || user_id.chars().count() > MAX_USER_ID_LEN {
+        return fail(format!(
+            "must be 1 to {MAX_USER_ID_LEN} characters, not blank"
+        ));
+    }
+    if has_control_characters(user_id) {
+        return fail(CONTROL_CHARACTERS.into());
+    }
+    Ok(())
 }
 
 const CONTROL_CHARACTERS: &str =

@@ -47,6 +47,11 @@ pub struct Config {
     #[arg(long, env = "LAB_CONTROLS", default_value_t = true, action = clap::ArgAction::Set)]
     pub lab_controls: bool,
 
+    /// Delete every learner's orders and records, then exit: the operator's reset. (A learner's
+    /// "Reset lab data" clears only that learner's.)
+    #[arg(long)]
+    pub wipe_lab: bool,
+
     /// The built site (the WASM bundle and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

@@ -24,6 +24,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let config = Config::parse();
     let state = server::AppState::open(&config).await?;
+    if config.wipe_lab {
+        state.storage.reset_lab(None).await?;
+        println!("wiped every learner's orders and idempotency records");
+        return Ok(());
+    }
     let listeners = server::bind(&config).await?;
     // Watched before the port is announced: a SIGTERM right after it still stops us cleanly.
     let stop = stop_signal()?;

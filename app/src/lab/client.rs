@@ -211,13 +211,14 @@ pub fn secure_context_facts() -> Option<(bool, bool)> {
     Some((window.is_secure_context(), has_random_uuid))
 }
 
-/// The quiz's live check: one fresh key, two different bodies.
+/// The quiz's live check: one fresh key, two different bodies, sent as this learner.
 pub async fn demonstrate_mismatch(lang: Lang) -> String {
     use crate::api::{CreateOrderRequest, OrderItem, Problem};
     let texts = lang.texts();
     let key = new_key();
+    let learner = learner_id();
     let body = |qty| CreateOrderRequest {
-        user_id: "quiz".into(),
+        user_id: learner.clone(),
         items: vec![OrderItem {
             sku: "QUIZ-1".into(),
             qty,

@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
-use app::api::{CreateOrderRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, MAX_LAB_DELAY_MS};
-use axum::http::{header, HeaderMap};
+use app::api::{
+    CreateOrderRequest, ResetRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, MAX_LAB_DELAY_MS,
+};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::idempotency::record::IdempotencyKey;
@@ -69,31 +73,56 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// Parses and validates an order body; the error names the offending field.
 pub fn order_body(body: &[u8]) -> Result<CreateOrderRequest, ApiError> {
-    // serde would also read a struct from an array; an order is only ever an object.
+    let example = r#"{"userId":"u1","items":[{"sku":"A-1","qty":2}]}"#;
+    let request: CreateOrderRequest = json_object(body, example)?;
+    request.validate()?;
+    Ok(request)
+}
+
+/// Parses and validates a `POST /lab/reset` body.
+pub fn reset_body(body: &[u8]) -> Result<ResetRequest, ApiError> {
+    let request: ResetRequest = json_object(body, r#"{"userId":"learner-3f2a"}"#)?;
+    request.validate()?;
+    Ok(request)
+}
+
+/// A JSON object of type `T`, or a problem naming the field at fault (`example` shows the
+/// expected shape when the body is not an object at all).
+fn json_object<T: DeserializeOwned>(body: &[u8], example: &str) -> Result<T, ApiError> {
+    // serde would also read a struct from an array; these bodies are only ever objects.
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(ApiError::InvalidField {
             field: "body".into(),
-            message: "must be a JSON object like {\"userId\":\"u1\",\"items\":[{\"sku\":\"A-1\",\"qty\":2}]}".into(),
+            message: format!("must be a JSON object like {example}"),
         });
     }
     let mut json = serde_json::Deserializer::from_slice(body);
-    let request: CreateOrderRequest =
-        serde_path_to_error::deserialize(&mut json).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            let field = field_name(&path, &inner.to_string());
-            let message = match inner.classify() {
-                serde_json::error::Category::Data => format!("is invalid: {inner}"),
-                _ => format!("is not valid JSON: {inner}"),
-            };
-            ApiError::InvalidField { field, message }
-        })?;
+    let value: T = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let field = field_name(&path, &inner.to_string());
+        let message = match inner.classify() {
+            serde_json::error::Category::Data => format!("is invalid: {inner}"),
+            _ => format!("is not valid JSON: {inner}"),
+        };
+        ApiError::InvalidField { field, message }
+    })?;
     json.end().map_err(|error| ApiError::InvalidField {
         field: "body".into(),
         message: format!("has text after the JSON value: {error}"),
     })?;
-    request.validate()?;
-    Ok(request)
+    Ok(value)
+}
+
+/// A body axum could not read: too large, or cut off.
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::BodyTooLarge {
+            limit: app::api::MAX_BODY_BYTES,
+        }
+    } else {
+        ApiError::UnreadableBody(rejection.body_text())
+    }
 }
 
 /// The JSON path of the field at fault. serde reports a missing field at its parent's path,

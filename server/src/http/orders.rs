@@ -26,7 +26,7 @@ pub async fn create(
     let key = extract::idempotency_key(&headers)?;
     let delay = extract::lab_delay(&headers, state.lab_controls)?;
     extract::require_json(&headers)?;
-    let body = body.map_err(body_rejection)?;
+    let body = body.map_err(extract::body_rejection)?;
     let request = extract::order_body(&body)?;
     let source = state
         .issued_keys
@@ -177,16 +177,6 @@ fn stored(response: StoredResponse, replayed: bool, lease: Lease) -> Response {
         headers.insert(LAB_LEASE, HeaderValue::from_static(value));
     }
     http
-}
-
-fn body_rejection(rejection: BytesRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::BodyTooLarge {
-            limit: app::api::MAX_BODY_BYTES,
-        }
-    } else {
-        ApiError::UnreadableBody(rejection.body_text())
-    }
 }
 
 fn query_rejection(rejection: QueryRejection) -> ApiError {

@@ -179,6 +179,7 @@ mod tests {
     fn claim(source: KeySource) -> NewClaim {
         NewClaim {
             key: IdempotencyKey::stored("k".into()),
+            user_id: "u1".into(),
             fingerprint: fp("f"),
             claim_token: ClaimToken::stored("t2".into()),
             source,

@@ -226,6 +226,7 @@ impl Idempotency {
         }
         let claim = NewClaim {
             key: attempt.key.clone(),
+            user_id: attempt.request.user_id.clone(),
             fingerprint: fingerprint.clone(),
             claim_token: ClaimToken::new(),
             source: attempt.source,

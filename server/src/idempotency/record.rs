@@ -163,6 +163,9 @@ pub struct StoredResponse {
 #[derive(Debug, Clone)]
 pub struct NewClaim {
     pub key: IdempotencyKey,
+    /// Whose operation this is: the record remembers it, so one learner's reset clears only
+    /// that learner's records.
+    pub user_id: String,
     pub fingerprint: Fingerprint,
     pub claim_token: ClaimToken,
     pub source: KeySource,

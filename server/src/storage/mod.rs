@@ -222,9 +222,10 @@ impl Storage {
         on_backend!(self, db => db.purge_expired().await)
     }
 
-    /// Empties the lab: every order and every record.
-    pub async fn reset_lab(&self) -> Result<(), StorageError> {
-        on_backend!(self, db => db.reset_lab().await)
+    /// Forgets one learner's orders and records (`Some(user)`), or everyone's (`None`: the
+    /// operator's wipe, never a button).
+    pub async fn reset_lab(&self, user_id: Option<&str>) -> Result<(), StorageError> {
+        on_backend!(self, db => db.reset_lab(user_id).await)
     }
 
     /// Test support: puts a failure on SQLite's single writer (see [`Fault`]). `false` on
@@ -419,8 +420,8 @@ fn orders(rows: Vec<OrderRow>) -> Result<Vec<Order>, StorageError> {
     rows.into_iter().map(Order::try_from).collect()
 }
 
-/// Binds a claim's six parameters, stamped at `now_ms`, as both back ends' statements number
-/// them: 1 key, 2 fingerprint, 3 claim token, 4 lease end, 5 created at, 6 expiry.
+/// Binds a claim's seven parameters, stamped at `now_ms`, as both back ends' statements number
+/// them: 1 key, 2 fingerprint, 3 claim token, 4 lease end, 5 created at, 6 expiry, 7 user.
 fn bind_claim<'q, DB: sqlx::Database>(
     query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     claim: &'q NewClaim,
@@ -438,6 +439,7 @@ where
         .bind(locked_until_ms)
         .bind(now_ms)
         .bind(expires_at_ms)
+        .bind(claim.user_id.as_str())
 }
 
 /// Binds an order's eleven parameters, numbered as both back ends' statements use them:

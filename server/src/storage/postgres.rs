@@ -139,14 +139,15 @@ impl PostgresStorage {
             ClaimPlan::Refuse => return Ok(Some(ClaimResult::MayNotStart)),
             ClaimPlan::Insert => {
                 "INSERT INTO idempotency_records (key, fingerprint, state, claim_token, \
-                   locked_until_ms, created_at_ms, expires_at_ms) \
-                 VALUES ($1, $2, 'in_flight', $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING"
+                   locked_until_ms, created_at_ms, expires_at_ms, user_id) \
+                 VALUES ($1, $2, 'in_flight', $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING"
             }
             ClaimPlan::Replace => {
                 "UPDATE idempotency_records SET fingerprint = $2, state = 'in_flight', \
                    claim_token = $3, locked_until_ms = $4, created_at_ms = $5, expires_at_ms = $6, \
                    response_status = NULL, response_content_type = NULL, response_location = NULL, \
-                   response_body = NULL, order_id = NULL, replay_count = 0 WHERE key = $1"
+                   response_body = NULL, order_id = NULL, replay_count = 0, user_id = $7 \
+                 WHERE key = $1"
             }
         };
         let written = bind_claim(sqlx::query(sql), claim, now)
@@ -201,8 +202,8 @@ impl PostgresStorage {
             "WITH stored AS ( \
                INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
                  response_content_type, response_location, response_body, order_id, \
-                 created_at_ms, expires_at_ms) \
-               SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11 \
+                 created_at_ms, expires_at_ms, user_id) \
+               SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11, $2 \
                  WHERE $12::bigint IS NULL OR $12 > {DB_NOW_MS} \
                ON CONFLICT (key) DO NOTHING RETURNING key) \
              INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
@@ -251,12 +252,16 @@ impl PostgresStorage {
         Ok(result.rows_affected())
     }
 
-    pub(super) async fn reset_lab(&self) -> Result<(), StorageError> {
+    pub(super) async fn reset_lab(&self, user_id: Option<&str>) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM idempotency_records")
+        sqlx::query("DELETE FROM idempotency_records WHERE $1::text IS NULL OR user_id = $1")
+            .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM orders").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM orders WHERE $1::text IS NULL OR user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -318,9 +323,9 @@ async fn insert_claim_if_new(
     claim: &NewClaim,
 ) -> Result<bool, StorageError> {
     let inserted = sqlx::query(&format!(
-        "INSERT INTO idempotency_records \
-           (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
-         SELECT $1, $2, 'in_flight', $3, now.ms + $4, now.ms, now.ms + greatest($4, $5) \
+        "INSERT INTO idempotency_records (key, fingerprint, state, claim_token, \
+           locked_until_ms, created_at_ms, expires_at_ms, user_id) \
+         SELECT $1, $2, 'in_flight', $3, now.ms + $4, now.ms, now.ms + greatest($4, $5), $7 \
            FROM (SELECT {DB_NOW_MS} AS ms) now WHERE $6::bigint IS NULL OR $6 > now.ms \
          ON CONFLICT (key) DO NOTHING"
     ))
@@ -330,6 +335,7 @@ async fn insert_claim_if_new(
     .bind(millis(claim.lease))
     .bind(millis(claim.record_ttl))
     .bind(key_expiry(claim.source))
+    .bind(claim.user_id.as_str())
     .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)

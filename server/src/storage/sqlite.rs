@@ -50,7 +50,7 @@ enum Write {
     CreateCompleted(String, NewOrder, Reply<bool>),
     Release(String, String, Reply<()>),
     Purge(Reply<u64>),
-    ResetLab(Reply<()>),
+    ResetLab(Option<String>, Reply<()>),
     /// Replays counted per operation since the last flush; `None` for fire and forget.
     CountReplays(ReplayCounts, Option<Reply<()>>),
     Fault(Fault, Reply<()>),
@@ -92,7 +92,7 @@ impl Write {
             ) => send(reply, Ok(stored)),
             (Write::Purge(reply), Ok(Answer::Purge(purged))) => send(reply, Ok(purged)),
             (
-                Write::Release(_, _, reply) | Write::ResetLab(reply) | Write::Fault(_, reply),
+                Write::Release(_, _, reply) | Write::ResetLab(_, reply) | Write::Fault(_, reply),
                 Ok(Answer::Unit),
             ) => send(reply, Ok(())),
             (Write::CountReplays(_, reply), Ok(Answer::Unit)) => {
@@ -109,7 +109,7 @@ impl Write {
             }
             (Write::Purge(reply), Err(e)) => send(reply, Err(e)),
             (
-                Write::Release(_, _, reply) | Write::ResetLab(reply) | Write::Fault(_, reply),
+                Write::Release(_, _, reply) | Write::ResetLab(_, reply) | Write::Fault(_, reply),
                 Err(e),
             ) => send(reply, Err(e)),
             (Write::CountReplays(_, reply), Err(e)) => {
@@ -260,8 +260,9 @@ impl SqliteStorage {
         self.write(Write::Purge).await
     }
 
-    pub(super) async fn reset_lab(&self) -> Result<(), StorageError> {
-        self.write(Write::ResetLab).await
+    pub(super) async fn reset_lab(&self, user_id: Option<&str>) -> Result<(), StorageError> {
+        let user_id = user_id.map(str::to_owned);
+        self.write(|reply| Write::ResetLab(user_id, reply)).await
     }
 
     /// Queues the counts without waiting: a full queue drops them rather than slow anything.
@@ -455,11 +456,13 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<Answer, Sto
             Answer::Unit
         }
         Write::Purge(_) => Answer::Purge(purge(conn, now_ms()).await?),
-        Write::ResetLab(_) => {
-            execute(
-                conn,
-                isolated!("DELETE FROM idempotency_records; DELETE FROM orders;"),
-            )
+        Write::ResetLab(user_id, _) => {
+            sqlx::query(isolated!(
+                "DELETE FROM idempotency_records WHERE ?1 IS NULL OR user_id = ?1; \
+                 DELETE FROM orders WHERE ?1 IS NULL OR user_id = ?1;"
+            ))
+            .bind(user_id.as_deref())
+            .execute(&mut *conn)
             .await?;
             Answer::Unit
         }
@@ -523,21 +526,21 @@ async fn inject(conn: &mut SqliteConnection, fault: &Fault) -> Result<(), Storag
     }
 }
 
-const INSERT_CLAIM: &str = "INSERT INTO idempotency_records \
-     (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
-     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)";
+const INSERT_CLAIM: &str = "INSERT INTO idempotency_records (key, fingerprint, state, \
+     claim_token, locked_until_ms, created_at_ms, expires_at_ms, user_id) \
+     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6, ?7)";
 const INSERT_CLAIM_IF_NEW: &str = isolated!(
-    "INSERT INTO idempotency_records \
-     (key, fingerprint, state, claim_token, locked_until_ms, created_at_ms, expires_at_ms) \
-     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING"
+    "INSERT INTO idempotency_records (key, fingerprint, state, \
+     claim_token, locked_until_ms, created_at_ms, expires_at_ms, user_id) \
+     VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING"
 );
 
 /// Takes a record over: an expired one, or a dead claim of the same request.
 const REPLACE_CLAIM: &str = "UPDATE idempotency_records SET fingerprint = ?2, \
      state = 'in_flight', claim_token = ?3, locked_until_ms = ?4, created_at_ms = ?5, \
      expires_at_ms = ?6, response_status = NULL, response_content_type = NULL, \
-     response_location = NULL, response_body = NULL, order_id = NULL, replay_count = 0 \
-     WHERE key = ?1";
+     response_location = NULL, response_body = NULL, order_id = NULL, replay_count = 0, \
+     user_id = ?7 WHERE key = ?1";
 
 async fn claim_key(
     conn: &mut SqliteConnection,
@@ -596,7 +599,7 @@ const CREATE_COMPLETED: &str = isolated!(
     "\
     INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
       response_content_type, response_location, response_body, order_id, created_at_ms, \
-      expires_at_ms) VALUES (?5, ?6, 'completed', ?7, ?8, ?9, ?10, ?1, ?4, ?11) \
+      expires_at_ms, user_id) VALUES (?5, ?6, 'completed', ?7, ?8, ?9, ?10, ?1, ?4, ?11, ?2) \
       ON CONFLICT (key) DO NOTHING; \
     INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \

@@ -81,10 +81,11 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    /// `POST /lab/reset`.
-    pub async fn reset(&self) -> Response {
+    /// `POST /lab/reset` for one learner.
+    pub async fn reset(&self, user: &str) -> Response {
         self.client
             .post(format!("{}/lab/reset", self.base))
+            .json(&json!({ "userId": user }))
             .send()
             .await
             .unwrap()
@@ -176,13 +177,18 @@ pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess 
     ServerProcess { base, child }
 }
 
+/// Runs the server binary to its end (a command such as `--wipe-lab`, or a refusal).
+pub async fn run_to_end(database_url: &str, extra: &[&str]) -> std::process::Output {
+    let run = server_command(database_url, extra).output();
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the server ends within 30 s")
+        .unwrap()
+}
+
 /// Runs the server binary with settings it must refuse; returns what it printed on stderr.
 pub async fn refused_start(database_url: &str, extra: &[&str]) -> String {
-    let run = server_command(database_url, extra).output();
-    let output = tokio::time::timeout(Duration::from_secs(30), run)
-        .await
-        .expect("the server gives up within 30 s")
-        .unwrap();
+    let output = run_to_end(database_url, extra).await;
     assert!(
         !output.status.success(),
         "the server started with {extra:?}"

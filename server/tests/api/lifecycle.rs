@@ -228,7 +228,7 @@ async fn a_client_key_whose_record_vanished_mid_request_decides_again() {
             .send(),
     );
     until_in_flight(&app.base).await;
-    let reset = app.reset().await;
+    let reset = app.reset("u1").await;
     assert_eq!(reset.status(), 204);
 
     let answer = running.await.unwrap().unwrap();
@@ -251,7 +251,7 @@ async fn replays_before_a_reset_are_not_counted_for_the_next_operation() {
         for _ in 0..4 {
             app.post_order(&key, &body).send().await.unwrap();
         }
-        app.reset().await;
+        app.reset("u1").await;
         let fresh = app.post_order(&key, &body).send().await.unwrap();
         assert!(
             fresh.headers().get("idempotent-replayed").is_none(),
@@ -260,7 +260,7 @@ async fn replays_before_a_reset_are_not_counted_for_the_next_operation() {
         tokio::time::sleep(Duration::from_millis(2_100)).await;
         let records = app.records().await;
         assert_eq!(records[0]["replayCount"], 0, "round {round}: {records:?}");
-        app.reset().await;
+        app.reset("u1").await;
     }
 }
 
@@ -334,7 +334,7 @@ async fn reset_empties_the_lab() {
         .send()
         .await
         .unwrap();
-    let reset = app.reset().await;
+    let reset = app.reset("u1").await;
     assert_eq!(reset.status(), 204);
     assert!(app.orders().await.is_empty());
     assert!(app.records().await.is_empty());
@@ -355,7 +355,68 @@ async fn lab_controls_can_be_switched_off() {
         started.elapsed() < Duration::from_secs(4),
         "the delay header was ignored"
     );
-    let reset = app.reset().await;
+    let reset = app.reset("u1").await;
     problem(reset, 403).await;
     assert_eq!(app.orders().await.len(), 1);
+}
+
+/// One learner's reset forgets that learner's orders and records; another learner on the same
+/// server keeps theirs, in-flight claims included.
+#[tokio::test]
+async fn a_reset_clears_one_learners_orders_and_records_only() {
+    let app = spawn_app().await;
+    for user in ["u1", "u2"] {
+        for sku in ["A-1", "B-2"] {
+            let created = app
+                .post_order(&new_key(), &order_body(user, sku, 1))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), 201);
+        }
+    }
+    assert_eq!(app.reset("u1").await.status(), 204);
+    let orders = app.orders().await;
+    assert_eq!(orders.len(), 2);
+    assert!(orders.iter().all(|o| o["userId"] == "u2"), "{orders:?}");
+    assert_eq!(app.records().await.len(), 2, "u2's records stay");
+}
+
+#[tokio::test]
+async fn a_reset_names_its_learner() {
+    let app = spawn_app().await;
+    app.post_order(&new_key(), &order_body("u1", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    let reset = |body: &'static str| {
+        app.client
+            .post(format!("{}/lab/reset", app.base))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [
+        "",
+        "{}",
+        r#"{"userId":""}"#,
+        r#"{"userId":"a\u0000b"}"#,
+        "[]",
+    ] {
+        let problem = problem(reset(body).await.unwrap(), 400).await;
+        assert_eq!(problem["type"], "/problems/invalid-body", "{body}");
+    }
+    let untyped = app
+        .client
+        .post(format!("{}/lab/reset", app.base))
+        .body(r#"{"userId":"u1"}"#)
+        .send()
+        .await
+        .unwrap();
+    problem(untyped, 415).await;
+    assert_eq!(
+        app.orders().await.len(),
+        1,
+        "a refused reset deletes nothing"
+    );
 }

@@ -108,3 +108,28 @@ async fn settings_that_cannot_work_are_refused_with_a_clear_message() {
     let server = start_process(&database.url, &short).await;
     assert_eq!(server.get_json("/health").await["status"], "ok");
 }
+
+/// Wiping every learner's data is the operator's command, not a button.
+#[tokio::test]
+async fn the_operator_wipes_every_learners_data_from_the_command_line() {
+    let database = temp_database().await;
+    let server = start_process(&database.url, &[]).await;
+    let client = reqwest::Client::new();
+    for user in ["u1", "u2"] {
+        let body = order_body(user, "A-1", 1);
+        post_order_to(&client, &server.base, &new_key(), &body)
+            .send()
+            .await
+            .unwrap();
+    }
+    server.kill().await;
+
+    let wiped = run_to_end(&database.url, &["--wipe-lab"]).await;
+    assert!(wiped.status.success(), "{wiped:?}");
+    let restarted = start_process(&database.url, &[]).await;
+    assert_eq!(restarted.get_json("/orders").await, serde_json::json!([]));
+    assert_eq!(
+        restarted.get_json("/idempotency-records").await,
+        serde_json::json!([])
+    );
+}

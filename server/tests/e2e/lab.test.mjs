@@ -166,3 +166,22 @@ test("a request that outlives the server's lease: the attempt says it still comm
   assert.match(note, /still committed/);
   assert.equal((await server.json("/orders")).length, 1);
 });
+
+test("two learners on one server: each one's reset clears only their own orders", async () => {
+  const alice = await openLab(browser, server.base);
+  const bob = await openLab(browser, server.base);
+  for (const page of [alice, bob]) {
+    await setDelay(page, 0);
+    await page.locator(byTest("place-order")).click();
+    await waitDone(page);
+  }
+  const before = await server.json("/orders");
+  assert.equal(before.length, 2);
+  assert.notEqual(before[0].userId, before[1].userId, "each browser is its own learner");
+
+  await alice.locator(byTest("reset")).click();
+  await alice.waitForFunction(() => fetch("/orders").then((r) => r.json()).then((o) => o.length === 1));
+  const after = await server.json("/orders");
+  const bobs = await bob.locator(byTest("user-id")).inputValue();
+  assert.deepEqual(after.map((o) => o.userId), [bobs], "Bob's order stays");
+});
