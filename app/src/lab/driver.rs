@@ -161,11 +161,17 @@ async fn key_for_attempt(
         update(state, generation, |op| op.key = Some(key.clone()));
         return Some(key);
     }
-    if operation.mode == KeyMode::Client && settings.new_key_every_retry && number > 1 {
-        // Accident: the key is made inside the retry loop.
-        let key = client::new_key();
-        update(state, generation, |op| op.key = Some(key.clone()));
-        return Some(key);
+    if settings.new_key_every_retry && number > 1 {
+        // Accident: the key is made (or fetched) inside the retry loop, so each retry is a
+        // new operation to the server.
+        return match operation.mode {
+            KeyMode::Client => {
+                let key = client::new_key();
+                update(state, generation, |op| op.key = Some(key.clone()));
+                Some(key)
+            }
+            KeyMode::Server => prepare(state, generation).await,
+        };
     }
     if let Some(key) = &operation.key {
         return Some(key.clone());

@@ -116,41 +116,49 @@ pub fn Accidents() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
     let settings = move || state.settings.get();
-    let switch = move |id: &'static str,
-                       label: fn(&crate::i18n::Texts) -> &'static str,
-                       note: fn(&crate::i18n::Texts) -> &'static str,
-                       get: fn(&Settings) -> bool,
-                       set: fn(&mut Settings, bool)| {
-        view! {
-            <label class="check">
-                <input
-                    type="checkbox"
-                    data-testid=id
-                    prop:checked=move || get(&settings())
-                    disabled=move || !state.hydrated.get()
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        state.settings.update(|s| set(s, on));
-                    }
-                />
-                <span>
-                    {move || label(texts())}
-                    <small>{move || note(texts())}</small>
-                </span>
-            </label>
-        }
-    };
+    // Accident 2 picks the key on the page; with server-issued keys the page picks none.
+    let server_mode = Memo::new(move |_| settings().mode == Mode::Server);
+    let switch =
+        move |id: &'static str,
+              label: fn(&crate::i18n::Texts) -> &'static str,
+              note: fn(&crate::i18n::Texts) -> &'static str,
+              get: fn(&Settings) -> bool,
+              set: fn(&mut Settings, bool),
+              not_for_server: Option<fn(&crate::i18n::Texts) -> &'static str>| {
+            let applies = move || !(server_mode.get() && not_for_server.is_some());
+            view! {
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        data-testid=id
+                        prop:checked=move || get(&settings()) && applies()
+                        disabled=move || !state.hydrated.get() || !applies()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            state.settings.update(|s| set(s, on));
+                        }
+                    />
+                    <span>
+                        {move || label(texts())}
+                        <small>{move || match not_for_server.filter(|_| !applies()) {
+                            Some(why) => why(texts()),
+                            None => note(texts()),
+                        }}</small>
+                    </span>
+                </label>
+            }
+        };
     view! {
         <fieldset class="accidents">
             <legend>{move || texts().accidents}</legend>
             {switch("accident-new-key", |t| t.acc_new_key, |t| t.acc_new_key_note,
-                |s| s.new_key_every_retry, |s, on| s.new_key_every_retry = on)}
+                |s| s.new_key_every_retry, |s, on| s.new_key_every_retry = on, None)}
             {switch("accident-reuse-key", |t| t.acc_reuse, |t| t.acc_reuse_note,
-                |s| s.reuse_user_key, |s, on| s.reuse_user_key = on)}
+                |s| s.reuse_user_key, |s, on| s.reuse_user_key = on, Some(|t| t.acc_reuse_not_server))}
             {switch("lose-response", |t| t.acc_lose, |t| t.acc_lose_note,
-                |s| s.lose_first_response, |s, on| s.lose_first_response = on)}
+                |s| s.lose_first_response, |s, on| s.lose_first_response = on, None)}
             {switch("fail-prepare", |t| t.acc_fail_prepare, |t| t.acc_fail_prepare_note,
-                |s| s.fail_next_prepare, |s, on| s.fail_next_prepare = on)}
+                |s| s.fail_next_prepare, |s, on| s.fail_next_prepare = on, None)}
         </fieldset>
     }
 }

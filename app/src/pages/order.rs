@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::{OrderItem, MAX_ITEMS, MAX_QTY};
 use crate::i18n::fill;
-use crate::lab::{driver, short_key, use_lab, Activity, Phase};
+use crate::lab::{driver, short_key, use_lab, Activity, KeyMode, Phase};
 
 #[component]
 pub fn OrderPanel() -> impl IntoView {
@@ -21,6 +21,11 @@ pub fn OrderPanel() -> impl IntoView {
             || (pending() && !edited() && settings.disable_while_pending)
             || (finished() && !edited())
     };
+    // Accident 2 keeps one key per user: an edited order is then *not* a new key.
+    let user_key = Memo::new(move |_| {
+        let settings = state.settings.get();
+        settings.reuse_user_key && settings.mode == KeyMode::Client
+    });
     let primary = move |_| {
         if pending() && !edited() {
             driver::send_again(state);
@@ -41,7 +46,11 @@ pub fn OrderPanel() -> impl IntoView {
                     disabled=primary_disabled
                     on:click=primary
                 >
-                    {move || if edited() { texts().place_new_order } else { texts().place_order }}
+                    {move || match (edited(), user_key.get()) {
+                        (false, _) => texts().place_order,
+                        (true, false) => texts().place_new_order,
+                        (true, true) => texts().place_order_user_key,
+                    }}
                 </button>
                 <Show when=finished>
                     <button type="button" data-testid="send-again" on:click=move |_| driver::send_again(state)>
@@ -58,7 +67,9 @@ pub fn OrderPanel() -> impl IntoView {
                 </Show>
             </div>
             <Show when=move || edited() && operation().is_some()>
-                <p class="note" data-testid="edited-note">{move || texts().edited_note}</p>
+                <p class="note" data-testid="edited-note">
+                    {move || if user_key.get() { texts().edited_note_user_key } else { texts().edited_note }}
+                </p>
             </Show>
             <Show when=move || pending() && !state.server_up.get()>
                 <p class="note">{move || texts().abandon_note}</p>
@@ -180,6 +191,9 @@ fn StatusLine() -> impl IntoView {
             Activity::Idle => {}
         }
         match state.operation.get().map(|op| op.phase) {
+            None if state.settings.with(|s| s.mode) == KeyMode::Server => {
+                texts.status_idle_server.to_owned()
+            }
             None => texts.status_idle.to_owned(),
             Some(Phase::Pending) => String::new(),
             Some(Phase::Done { replayed: false }) => texts.status_done.to_owned(),

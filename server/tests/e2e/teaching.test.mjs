@@ -128,3 +128,41 @@ test("the decision guide recommends a design", async () => {
   assert.match(await page.locator(byTest("guide-verdict")).textContent(), /client-generated/);
   assert.match(await page.locator(byTest("secure-context")).textContent(), /isSecureContext = true/);
 });
+
+test("accident 2 on: an edited order is not a new key, and the page says so", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=reused-key");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await page.locator(byTest("qty-0")).fill("3");
+  await page.locator(byTest("qty-0")).dispatchEvent("change");
+
+  assert.match(await page.locator(byTest("place-order")).textContent(), /same per-user key/);
+  assert.doesNotMatch(await page.locator(byTest("place-order")).textContent(), /new key/);
+  assert.match(await page.locator(byTest("edited-note")).textContent(), /accident 2 is on.*\(422\)/);
+});
+
+test("server-issued keys: the idle line says who makes the key, and accident 2 does not apply", async () => {
+  const page = await openLab(browser, server.base);
+  await page.locator(byTest("mode-server")).check();
+  assert.match(await page.locator(byTest("status")).textContent(), /asks the server for a key/);
+  const reuse = page.locator(byTest("accident-reuse-key"));
+  assert.equal(await reuse.isDisabled(), true);
+  const label = await page.locator("label", { has: reuse }).textContent();
+  assert.match(label, /Does not apply to server-issued keys/);
+});
+
+test("accident 1 with server-issued keys: a prepare inside the retry loop makes a second order", async () => {
+  const page = await openLab(browser, server.base);
+  await page.locator(byTest("mode-server")).check();
+  await page.locator(byTest("accident-new-key")).check();
+  await page.locator(byTest("lose-response")).check();
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 2, "the lost attempt and its retry each created an order");
+  assert.ok(orders.every((o) => o.idempotencyKey.startsWith("srv_")));
+  assert.notEqual(orders[0].idempotencyKey, orders[1].idempotencyKey);
+  const sent = await page.locator(`${byTest("attempt")} td:nth-child(4)`).allTextContents();
+  assert.equal(sent.filter((s) => s.includes("/orders/prepare")).length, 2, "a prepare per attempt");
+});
