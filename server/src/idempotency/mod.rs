@@ -44,8 +44,8 @@ use crate::storage::{Storage, StorageError};
 use crate::time::rfc3339;
 use decision::{decide, Decision};
 use record::{
-    millis, ClaimResult, ClaimToken, Fingerprint, IdempotencyKey, KeyOrigin, KeySource, NewClaim,
-    NewOrder, Record, RecordState, StoredResponse,
+    millis, ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeyOrigin,
+    KeySource, NewClaim, NewOrder, Record, RecordState, StoredResponse,
 };
 
 /// How one attempt ended, as the HTTP layer will tell it.
@@ -162,12 +162,19 @@ impl Idempotency {
     async fn run_attempt(&self, attempt: Attempt) -> Result<Outcome, IdempotencyError> {
         let fingerprint = Fingerprint::of(&attempt.request); // step 1
         let may_start = attempt.source.at(self.storage.now_ms()) != KeyOrigin::IssuedExpired;
+        let mut seen = None;
         if self.storage.writes_first() && attempt.delay.is_zero() && may_start {
-            if let Some(done) = self.create_at_once(&attempt, &fingerprint).await? {
-                return Ok(done);
+            match self.create_at_once(&attempt, &fingerprint).await? {
+                Started::Done(created) => return Ok(created),
+                Started::Held(record) => seen = Some(record),
+                Started::Changed { .. } => {}
             }
         }
-        let mut found = self.storage.find_record(&attempt.key).await?; // step 2
+        // Step 2, unless the write above already brought the record back.
+        let mut found = match seen {
+            Some(record) => Some(record),
+            None => self.storage.find_record(&attempt.key).await?,
+        };
         let mut fenced = false;
         for _ in 0..DECISION_ROUNDS {
             let now = self.storage.now_ms();
@@ -219,10 +226,7 @@ impl Idempotency {
         key_is_new: bool,
     ) -> Result<Started, IdempotencyError> {
         if attempt.delay.is_zero() && key_is_new {
-            return Ok(match self.create_at_once(attempt, fingerprint).await? {
-                Some(done) => Started::Done(done),
-                None => Started::Changed { fenced: false },
-            });
+            return self.create_at_once(attempt, fingerprint).await;
         }
         let claim = NewClaim {
             key: attempt.key.clone(),
@@ -261,18 +265,23 @@ impl Idempotency {
         }
     }
 
-    /// Steps 3 to 5 as one write, for a key with no record; `None` if the key had one.
+    /// Steps 3 to 5 as one write, for a key with no record. If the key has one after all,
+    /// the storage may bring it back in the same round trip (`Held`), or not (`Changed`).
     async fn create_at_once(
         &self,
         attempt: &Attempt,
         fingerprint: &Fingerprint,
-    ) -> Result<Option<Outcome>, IdempotencyError> {
+    ) -> Result<Started, IdempotencyError> {
         let (order, response) = self.new_order(attempt);
         let created = self
             .storage
             .create_completed(fingerprint, order, attempt.source)
             .await?;
-        Ok(created.then_some(Outcome::Created(response, Lease::Kept)))
+        Ok(match created {
+            CreateResult::Created => Started::Done(Outcome::Created(response, Lease::Kept)),
+            CreateResult::Taken(Some(record)) => Started::Held(record),
+            CreateResult::Taken(None) => Started::Changed { fenced: false },
+        })
     }
 
     /// Steps 4 and 5: do the work, then commit the order and its answer together.

@@ -194,6 +194,16 @@ pub enum ClaimResult {
     MayNotStart,
 }
 
+/// What the one-transaction write (record, order and answer at once) came to.
+#[derive(Debug)]
+pub enum CreateResult {
+    /// The key had no record: the order and its completed record are stored.
+    Created,
+    /// The key was taken; here is its record when the same statement could see it (on
+    /// PostgreSQL, which answers a replay in that one round trip), else `None`: read it.
+    Taken(Option<Record>),
+}
+
 /// An order and the answer to store with it, kept until `expires_at_ms`.
 #[derive(Debug, Clone)]
 pub struct NewOrder {

@@ -19,8 +19,8 @@ use std::time::Duration;
 use app::api::{Order, OrderItem};
 
 use crate::idempotency::record::{
-    ClaimResult, ClaimToken, Fingerprint, IdempotencyKey, KeySource, NewClaim, NewOrder, Record,
-    RecordState, StoredResponse,
+    ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeySource, NewClaim,
+    NewOrder, Record, RecordState, StoredResponse,
 };
 use postgres::PostgresStorage;
 pub use sqlite::Fault;
@@ -203,7 +203,7 @@ impl Storage {
         fingerprint: &Fingerprint,
         order: NewOrder,
         source: KeySource,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<CreateResult, StorageError> {
         on_backend!(self, db => db.create_completed(fingerprint.as_str(), order, source).await)
     }
 

@@ -17,7 +17,10 @@ use super::{
     ORDER_COLUMNS, RECORD_COLUMNS,
 };
 use crate::idempotency::decision::{plan_claim, ClaimPlan};
-use crate::idempotency::record::{millis, ClaimResult, KeySource, NewClaim, NewOrder, Record};
+use crate::idempotency::record::{
+    millis, ClaimResult, CreateResult, KeySource, NewClaim, NewOrder, Record,
+};
+use sqlx::{FromRow, Row};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -197,7 +200,11 @@ impl PostgresStorage {
         fingerprint: &str,
         new: NewOrder,
         source: KeySource,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<CreateResult, StorageError> {
+        // One round trip either way: when the key is taken, the same statement returns the
+        // record that was there (the statement's snapshot sees it, not its own insert), so a
+        // replay costs no second query. A record committed while this statement waited on
+        // it is not in that snapshot: then `Taken(None)`, and the lifecycle reads it.
         let sql = format!(
             "WITH stored AS ( \
                INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
@@ -205,15 +212,26 @@ impl PostgresStorage {
                  created_at_ms, expires_at_ms, user_id) \
                SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11, $2 \
                  WHERE $12::bigint IS NULL OR $12 > {DB_NOW_MS} \
-               ON CONFLICT (key) DO NOTHING RETURNING key) \
-             INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-               SELECT $1, $2, $3, $4, key FROM stored"
+               ON CONFLICT (key) DO NOTHING RETURNING key), \
+             ordered AS ( \
+               INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+               SELECT $1, $2, $3, $4, key FROM stored RETURNING 1) \
+             SELECT (SELECT count(*) FROM ordered) AS created, {RECORD_COLUMNS} \
+               FROM (SELECT 1) AS one LEFT JOIN idempotency_records ON key = $5"
         );
-        let inserted = bind_order(sqlx::query(&sql), fingerprint, &new)
+        let row = bind_order(sqlx::query(&sql), fingerprint, &new)
             .bind(key_expiry(source))
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        one_or_none(inserted.rows_affected())
+        let created: i64 = row.try_get("created")?;
+        if created == 1 {
+            return Ok(CreateResult::Created);
+        }
+        let found = match row.try_get::<Option<String>, _>("key")? {
+            Some(_) => Some(Record::try_from(RecordRow::from_row(&row)?)?),
+            None => None,
+        };
+        Ok(CreateResult::Taken(found))
     }
 
     /// Runs the completion above; `guard` is the claim token.

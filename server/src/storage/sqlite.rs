@@ -29,7 +29,9 @@ use super::{
     ORDER_COLUMNS, RECORD_COLUMNS,
 };
 use crate::idempotency::decision::{plan_claim, ClaimPlan};
-use crate::idempotency::record::{ClaimResult, KeyOrigin, KeySource, NewClaim, NewOrder, Record};
+use crate::idempotency::record::{
+    ClaimResult, CreateResult, KeyOrigin, KeySource, NewClaim, NewOrder, Record,
+};
 use crate::time::now_ms;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -245,10 +247,17 @@ impl SqliteStorage {
         fingerprint: &str,
         order: NewOrder,
         _source: KeySource,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<CreateResult, StorageError> {
         let fingerprint = fingerprint.to_owned();
-        self.write(|reply| Write::CreateCompleted(fingerprint, order, reply))
-            .await
+        let created = self
+            .write(|reply| Write::CreateCompleted(fingerprint, order, reply))
+            .await?;
+        // The writer answers only "stored or not"; the lifecycle reads a taken key's record.
+        Ok(if created {
+            CreateResult::Created
+        } else {
+            CreateResult::Taken(None)
+        })
     }
 
     pub(super) async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
