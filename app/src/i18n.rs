@@ -114,6 +114,7 @@ pub struct Texts {
 
     pub status_idle: &'static str,
     pub status_idle_server: &'static str,
+    pub scenario_confirm: &'static str,
     pub status_preparing: &'static str,
     pub status_sending: &'static str,
     pub status_waiting: &'static str,
@@ -313,6 +314,7 @@ pub static EN: Texts = Texts {
 
     status_idle: "Ready. The first click creates the key for this operation.",
     status_idle_server: "Ready. The first click asks the server for a key (POST /orders/prepare), then places the order with it.",
+    scenario_confirm: "An order is still pending. Switch scenario and abandon it? The server may still finish it, but this page will stop retrying it.",
     status_preparing: "Asking the server for a key (POST /orders/prepare)…",
     status_sending: "Sending attempt {}…",
     status_waiting: "Waiting {} s before retrying with the same key…",
@@ -512,6 +514,7 @@ pub static JA: Texts = Texts {
 
     status_idle: "準備ができました。最初のクリックで、この操作のキーを作ります。",
     status_idle_server: "準備ができました。最初のクリックでサーバーにキーの発行を頼み（POST /orders/prepare）、そのキーで注文します。",
+    scenario_confirm: "まだ完了していない注文があります。シナリオを切り替えて、この注文を破棄しますか？サーバー側では処理が完了するかもしれませんが、このページからは再送しなくなります。",
     status_preparing: "サーバーにキーを発行してもらっています（POST /orders/prepare）…",
     status_sending: "{} 回目の試行を送信しています…",
     status_waiting: "{} 秒待ってから同じキーで再送します…",

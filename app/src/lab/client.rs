@@ -196,6 +196,25 @@ pub fn query_param(name: &str) -> Option<String> {
     })
 }
 
+/// The scenario whose link this tab has applied: a reload keeps the address, but must not
+/// apply the link again over what the learner changed since.
+const APPLIED_SCENARIO_KEY: &str = "idem-lab.applied-scenario";
+
+pub fn scenario_applied(name: &str) -> bool {
+    SessionStorage::get::<String>(APPLIED_SCENARIO_KEY).is_ok_and(|applied| applied == name)
+}
+
+pub fn remember_scenario(name: &str) {
+    let _ = SessionStorage::set(APPLIED_SCENARIO_KEY, name);
+}
+
+/// The browser's own yes/no question; `true` where none can be asked.
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(true)
+}
+
 /// Puts a scenario in the address bar, so the page can be shared or reloaded as it is.
 pub fn set_query(query: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {

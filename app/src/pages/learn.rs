@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::CreateOrderRequest;
 use crate::i18n::{fill, Text};
-use crate::lab::{client, driver, summarize, use_lab, KeyMode, LabState, Settings};
+use crate::lab::{client, driver, summarize, use_lab, KeyMode, LabState, Phase, Settings};
 
 /// A named set of switches; `?scenario=<name>` opens the lab with it.
 pub struct Scenario {
@@ -109,10 +109,18 @@ pub fn Scenarios() -> impl IntoView {
                             aria-current=move || (chosen.get() == Some(name)).then_some("true")
                             on:click=move |ev| {
                                 ev.prevent_default();
+                                // A scenario starts afresh: a pending order is abandoned, so ask.
+                                let pending = state.operation.with_untracked(|op| {
+                                    op.as_ref().is_some_and(|op| op.phase == Phase::Pending)
+                                });
+                                if pending && !client::confirm(texts().scenario_confirm) {
+                                    return;
+                                }
                                 if apply_scenario(state, name) {
                                     chosen.set(Some(name));
                                     driver::abandon(state);
                                     client::set_query(&format!("?scenario={name}"));
+                                    client::remember_scenario(name);
                                 }
                             }
                         >{move || (scenario.title)(texts())}</a>

@@ -102,8 +102,11 @@ fn wake_up(state: LabState) {
         }
         let learner = client::learner_id();
         state.draft.update(|d| d.user_id = learner);
+        // A deep link applies once per tab: a reload keeps the learner's changes since.
         if let Some(name) = client::query_param("scenario") {
-            learn::apply_scenario(state, &name);
+            if !client::scenario_applied(&name) && learn::apply_scenario(state, &name) {
+                client::remember_scenario(&name);
+            }
         }
         if let Some(operation) = client::load_operation() {
             state.draft.set(operation.body.clone());

@@ -166,3 +166,34 @@ test("accident 1 with server-issued keys: a prepare inside the retry loop makes 
   const sent = await page.locator(`${byTest("attempt")} td:nth-child(4)`).allTextContents();
   assert.equal(sent.filter((s) => s.includes("/orders/prepare")).length, 2, "a prepare per attempt");
 });
+
+test("a scenario link applies once: a reload keeps what the learner changed", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=lost-response");
+  const lose = page.locator(byTest("lose-response"));
+  assert.equal(await lose.isChecked(), true, "the link set the scenario's switches");
+  await lose.uncheck();
+  await page.reload();
+  await waitHydrated(page);
+  assert.equal(await page.locator(byTest("lose-response")).isChecked(), false, "not re-applied");
+});
+
+test("choosing a scenario while an order is pending asks first", async () => {
+  const page = await openLab(browser, server.base);
+  await page.locator(byTest("delay")).evaluate((input) => {
+    input.value = "6000";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await page.locator(byTest("place-order")).click();
+  await page.waitForSelector(byTest("abandon"));
+
+  const questions = [];
+  page.once("dialog", async (dialog) => { questions.push(dialog.message()); await dialog.dismiss(); });
+  await page.locator(byTest("scenario-reused-key")).click();
+  assert.match(questions[0] ?? "", /still pending/);
+  assert.equal(await page.locator(byTest("abandon")).count(), 1, "declined: the order goes on");
+
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.locator(byTest("scenario-reused-key")).click();
+  await page.waitForSelector(byTest("abandon"), { state: "detached" });
+  assert.match(await page.locator(byTest("scenario-hint")).textContent(), /./);
+});
