@@ -46,36 +46,60 @@ pub struct OrderItem {
     pub qty: u32,
 }
 
-/// A rule an order body broke, with the JSON path of the field it concerns.
+/// A rule a body broke, with the JSON path of the field it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub message: String,
+    pub rule: FieldRule,
+}
+
+/// The rules a body's fields must keep; each language words them its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRule {
+    /// 1 to `max` characters, not blank.
+    Length { max: usize },
+    /// No NUL, tab, line break or other control character.
+    NoControlCharacters,
+    /// 1 to `max` items.
+    ItemCount { max: usize },
+    /// A quantity from 1 to `max`.
+    Quantity { max: u32 },
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, rule: FieldRule) -> Self {
+        Self {
+            field: field.into(),
+            rule,
+        }
+    }
+
+    /// The rule in English, after the field's name ("userId must be …").
+    pub fn message(&self) -> String {
+        match self.rule {
+            FieldRule::Length { max } => format!("must be 1 to {max} characters, not blank"),
+            FieldRule::NoControlCharacters => {
+                "must not contain control characters (such as NUL, tab or newline)".into()
+            }
+            FieldRule::ItemCount { max } => format!("must hold 1 to {max} items"),
+            FieldRule::Quantity { max } => format!("must be between 1 and {max}"),
+        }
+    }
 }
 
 impl CreateOrderRequest {
     /// Checks what the type system cannot. Returns the first broken rule.
     pub fn validate(&self) -> Result<(), FieldError> {
-        let fail = |field: String, message: String| Err(FieldError { field, message });
         validate_user_id(&self.user_id)?;
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
-            return fail("items".into(), format!("must hold 1 to {MAX_ITEMS} items"));
+            let rule = FieldRule::ItemCount { max: MAX_ITEMS };
+            return Err(FieldError::new("items", rule));
         }
         for (i, item) in self.items.iter().enumerate() {
-            if item.sku.trim().is_empty() || item.sku.chars().count() > MAX_SKU_LEN {
-                return fail(
-                    format!("items[{i}].sku"),
-                    format!("must be 1 to {MAX_SKU_LEN} characters, not blank"),
-                );
-            }
-            if has_control_characters(&item.sku) {
-                return fail(format!("items[{i}].sku"), CONTROL_CHARACTERS.into());
-            }
+            validate_text(&format!("items[{i}].sku"), &item.sku, MAX_SKU_LEN)?;
             if !(1..=MAX_QTY).contains(&item.qty) {
-                return fail(
-                    format!("items[{i}].qty"),
-                    format!("must be between 1 and {MAX_QTY}"),
-                );
+                let rule = FieldRule::Quantity { max: MAX_QTY };
+                return Err(FieldError::new(format!("items[{i}].qty"), rule));
             }
         }
         Ok(())
@@ -97,25 +121,19 @@ impl ResetRequest {
 
 /// The rules for a `userId`, wherever one is sent.
 fn validate_user_id(user_id: &str) -> Result<(), FieldError> {
-    let fail = |message: String| {
-        Err(FieldError {
-            field: "userId".into(),
-            message,
-        })
-    };
-    if user_id.trim().is_empty() || user_id.chars().count() > MAX_USER_ID_LEN {
-        return fail(format!(
-            "must be 1 to {MAX_USER_ID_LEN} characters, not blank"
-        ));
+    validate_text("userId", user_id, MAX_USER_ID_LEN)
+}
+
+/// A text field: 1 to `max` characters, not blank, no control characters.
+fn validate_text(field: &str, text: &str, max: usize) -> Result<(), FieldError> {
+    if text.trim().is_empty() || text.chars().count() > max {
+        return Err(FieldError::new(field, FieldRule::Length { max }));
     }
-    if has_control_characters(user_id) {
-        return fail(CONTROL_CHARACTERS.into());
+    if has_control_characters(text) {
+        return Err(FieldError::new(field, FieldRule::NoControlCharacters));
     }
     Ok(())
 }
-
-const CONTROL_CHARACTERS: &str =
-    "must not contain control characters (such as NUL, tab or newline)";
 
 /// NUL, tabs, line breaks and the like: invisible in every table that shows the field, and
 /// NUL cannot be stored in a PostgreSQL text column at all.

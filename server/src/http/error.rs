@@ -1,7 +1,8 @@
 //! Every way an API request can fail, and the one place that turns it into
 //! `application/problem+json` (RFC 9457).
 
-use app::api::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
+use app::api::{FieldError, FieldRule, Problem, PROBLEM_CONTENT_TYPE};
+use app::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -26,8 +27,11 @@ pub enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("the body could not be read: {0}")]
     UnreadableBody(String),
-    #[error("{message}")]
-    InvalidField { field: String, message: String },
+    #[error("{field} {}", .problem.english())]
+    InvalidField {
+        field: String,
+        problem: FieldProblem,
+    },
     #[error("X-Lab-Delay-Ms must be a whole number of milliseconds from 0 to {max}")]
     InvalidLabDelay { max: u64 },
     #[error("this key was first used for a different request; a key names one operation, so send a new key for a new order")]
@@ -48,11 +52,49 @@ pub enum ApiError {
     Internal(#[source] IdempotencyError),
 }
 
+/// What is wrong with a field of a body (or the query). The parser's own words are kept for
+/// the English detail only: each language says what went wrong in its own words.
+#[derive(Debug)]
+pub enum FieldProblem {
+    /// The body is not a JSON object; `example` shows one.
+    NotAnObject { example: &'static str },
+    /// A field this body does not have (serde's words).
+    Unknown(String),
+    /// A value of the wrong type or out of range for its type (serde's words).
+    Invalid(String),
+    /// Not JSON at all (serde's words).
+    NotJson(String),
+    /// Text after the JSON value (serde's words).
+    TrailingText(String),
+    /// A rule of the API's own.
+    Rule(FieldRule),
+    /// A query string axum could not read (its words).
+    Query(String),
+}
+
+impl FieldProblem {
+    /// The English detail, after the field's name.
+    pub fn english(&self) -> String {
+        match self {
+            Self::NotAnObject { example } => format!("must be a JSON object like {example}"),
+            Self::Unknown(words) | Self::Invalid(words) => format!("is invalid: {words}"),
+            Self::NotJson(words) => format!("is not valid JSON: {words}"),
+            Self::TrailingText(words) => format!("has text after the JSON value: {words}"),
+            Self::Rule(rule) => FieldError {
+                field: String::new(),
+                rule: *rule,
+            }
+            .message(),
+            Self::Query(words) => words.clone(),
+        }
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
         Self::InvalidField {
             field: error.field,
-            message: error.message,
+            problem: FieldProblem::Rule(error.rule),
         }
     }
 }
@@ -145,8 +187,16 @@ impl ApiError {
         }
     }
 
-    pub fn to_problem(&self) -> Problem {
+    /// The problem in `lang`: the same type, status and field, the words in that language.
+    pub fn to_problem(&self, lang: Lang) -> Problem {
         let (status, slug, title) = self.kind();
+        let (title, detail) = match lang {
+            Lang::En => (title.to_owned(), self.to_string()),
+            Lang::Ja => {
+                let (title, detail) = self.japanese();
+                (title.to_owned(), detail)
+            }
+        };
         let field = match self {
             Self::InvalidField { field, .. } => Some(field.clone()),
             Self::MissingKey | Self::SeveralKeys | Self::MalformedKey(_) => {
@@ -154,13 +204,9 @@ impl ApiError {
             }
             _ => None,
         };
-        let detail = match self {
-            Self::InvalidField { field, message } => format!("{field} {message}"),
-            other => other.to_string(),
-        };
         Problem {
             kind: format!("/problems/{slug}"),
-            title: title.into(),
+            title,
             status: status.as_u16(),
             detail,
             field,
@@ -175,11 +221,16 @@ impl IntoResponse for ApiError {
             Self::Unavailable(error) => tracing::warn!(%error, "database check failed"),
             _ => {}
         }
-        let problem = self.to_problem();
+        // English by default; `in_request_language` sends the Japanese one when asked for.
+        let problem = self.to_problem(Lang::En);
+        let japanese = serde_json::to_vec(&self.to_problem(Lang::Ja)).unwrap_or_default();
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response =
             (status, serde_json::to_vec(&problem).unwrap_or_default()).into_response();
+        response
+            .extensions_mut()
+            .insert(ProblemInJapanese(japanese.into()));
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -191,3 +242,8 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// The Japanese body of a problem response, carried beside the English one until
+/// `in_request_language` knows which the request asked for.
+#[derive(Clone)]
+pub struct ProblemInJapanese(pub axum::body::Bytes);

@@ -10,7 +10,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{ApiError, FieldProblem};
 use crate::idempotency::record::IdempotencyKey;
 
 /// The one `Idempotency-Key` of a request, quoted (IETF) or bare.
@@ -73,8 +73,8 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// Parses and validates an order body; the error names the offending field.
 pub fn order_body(body: &[u8]) -> Result<CreateOrderRequest, ApiError> {
-    let example = r#"{"userId":"u1","items":[{"sku":"A-1","qty":2}]}"#;
-    let request: CreateOrderRequest = json_object(body, example)?;
+    const EXAMPLE: &str = r#"{"userId":"u1","items":[{"sku":"A-1","qty":2}]}"#;
+    let request: CreateOrderRequest = json_object(body, EXAMPLE)?;
     request.validate()?;
     Ok(request)
 }
@@ -88,28 +88,30 @@ pub fn reset_body(body: &[u8]) -> Result<ResetRequest, ApiError> {
 
 /// A JSON object of type `T`, or a problem naming the field at fault (`example` shows the
 /// expected shape when the body is not an object at all).
-fn json_object<T: DeserializeOwned>(body: &[u8], example: &str) -> Result<T, ApiError> {
+fn json_object<T: DeserializeOwned>(body: &[u8], example: &'static str) -> Result<T, ApiError> {
     // serde would also read a struct from an array; these bodies are only ever objects.
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(ApiError::InvalidField {
             field: "body".into(),
-            message: format!("must be a JSON object like {example}"),
+            problem: FieldProblem::NotAnObject { example },
         });
     }
     let mut json = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let field = field_name(&path, &inner.to_string());
-        let message = match inner.classify() {
-            serde_json::error::Category::Data => format!("is invalid: {inner}"),
-            _ => format!("is not valid JSON: {inner}"),
+        let words = inner.to_string();
+        let field = field_name(&path, &words);
+        let problem = match inner.classify() {
+            _ if words.starts_with("unknown field") => FieldProblem::Unknown(words),
+            serde_json::error::Category::Data => FieldProblem::Invalid(words),
+            _ => FieldProblem::NotJson(words),
         };
-        ApiError::InvalidField { field, message }
+        ApiError::InvalidField { field, problem }
     })?;
     json.end().map_err(|error| ApiError::InvalidField {
         field: "body".into(),
-        message: format!("has text after the JSON value: {error}"),
+        problem: FieldProblem::TrailingText(error.to_string()),
     })?;
     Ok(value)
 }
@@ -133,7 +135,8 @@ fn field_name(path: &str, message: &str) -> String {
         .and_then(|rest| rest.split('`').next());
     match (path, missing) {
         (".", Some(name)) => name.to_owned(),
-        (".", None) => "body".to_owned(),
+        // "?": serde lost its place (the JSON ended early, say); the body as a whole is at fault.
+        (".", None) | ("?", _) => "body".to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),
         (parent, None) => parent.to_owned(),
     }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, FieldProblem};
 use super::extract;
 use crate::idempotency::record::{Record, RecordState, StoredResponse};
 use crate::idempotency::{Attempt, Lease, Outcome};
@@ -182,6 +182,6 @@ fn stored(response: StoredResponse, replayed: bool, lease: Lease) -> Response {
 fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::InvalidField {
         field: "query".into(),
-        message: rejection.body_text(),
+        problem: FieldProblem::Query(rejection.body_text()),
     }
 }

@@ -183,3 +183,81 @@ async fn a_bad_lab_delay_is_refused() {
     }
     assert!(app.orders().await.is_empty());
 }
+
+/// Problems follow the request's language (the lab's cookie, else Accept-Language): the
+/// same type, status and field, the words written in Japanese, never a parser's English.
+#[tokio::test]
+async fn problems_speak_the_requests_language() {
+    let app = spawn_app().await;
+    let send =
+        |body: &'static str, key: Option<&'static str>, language: (&'static str, &'static str)| {
+            let mut request = app
+                .client
+                .post(format!("{}/orders", app.base))
+                .header("Content-Type", "application/json")
+                .header(language.0, language.1)
+                .body(body);
+            if let Some(key) = key {
+                request = request.header("Idempotency-Key", key);
+            }
+            request.send()
+        };
+    let bodies = [
+        (r#"{"userId":"u1","items":[]}"#, "items"),
+        (
+            r#"{"userId":"u\u0000","items":[{"sku":"A","qty":1}]}"#,
+            "userId",
+        ),
+        (
+            r#"{"userId":"u1","items":[{"sku":"A","qty":"2"}]}"#,
+            "items[0].qty",
+        ),
+        (
+            r#"{"userId":"u1","items":[{"sku":"A","qty":1}],"coupon":1}"#,
+            "coupon",
+        ),
+        (r#"{"userId":"u1""#, "body"),
+        (r#"{"userId":"u1","items":[{"sku":"A","qty":1}]} x"#, "body"),
+        ("[]", "body"),
+    ];
+    let japanese = |text: &str| text.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+    for (body, field) in bodies {
+        for language in [
+            ("Accept-Language", "ja,en;q=0.5"),
+            ("Cookie", "lab_lang=ja"),
+        ] {
+            let response = send(body, Some("k-lang"), language).await.unwrap();
+            assert_eq!(response.headers()["content-language"], "ja");
+            let problem = problem(response, 400).await;
+            assert_eq!(problem["type"], "/problems/invalid-body");
+            assert_eq!(problem["field"], field, "{body}");
+            let (title, detail) = (
+                problem["title"].as_str().unwrap(),
+                problem["detail"].as_str().unwrap(),
+            );
+            assert!(japanese(title) && japanese(detail), "{body}: {problem}");
+            for english in [
+                "invalid", "expected", "missing", "unknown", "line", "column", "EOF",
+            ] {
+                assert!(
+                    !detail.contains(english),
+                    "{body}: parser words in {detail}"
+                );
+            }
+        }
+    }
+    let missing_key = problem(
+        send("{}", None, ("Accept-Language", "ja")).await.unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(missing_key["title"], "Idempotency-Key がありません");
+    // The cookie the lab sets wins over the browser's languages; English stays the default.
+    let english = send("{}", None, ("Cookie", "lab_lang=en")).await.unwrap();
+    assert_eq!(english.headers()["content-language"], "en");
+    assert_eq!(
+        problem(english, 400).await["title"],
+        "Idempotency-Key is missing"
+    );
+    assert!(app.orders().await.is_empty());
+}

@@ -47,8 +47,8 @@ test("accident 1 off: the lost response is replayed under the same key, one orde
   assert.match(await lastRow.locator(byTest("curl")).textContent(), new RegExp(`^curl -i -X POST 'http://127\\.0\\.0\\.1:\\d+/orders' .*-H 'Idempotency-Key: ${key}'`));
 });
 
-test("accident 2: a reused key gets a 422, with both bodies side by side", async () => {
-  const page = await openLab(browser, server.base, "/?scenario=reused-key");
+/// Accident 2's steps: an order, then another body sent under the same per-user key (a 422).
+async function orderThenReuseTheKey(page) {
   await page.locator(byTest("place-order")).click();
   await waitDone(page);
   await page.locator(byTest("new-order")).click();
@@ -56,6 +56,11 @@ test("accident 2: a reused key gets a 422, with both bodies side by side", async
   await page.locator(byTest("qty-0")).dispatchEvent("change");
   await page.locator(byTest("place-order")).click();
   await page.waitForSelector(byTest("mismatch"));
+}
+
+test("accident 2: a reused key gets a 422, with both bodies side by side", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=reused-key");
+  await orderThenReuseTheKey(page);
 
   assert.match(await page.locator(byTest("mismatch-first")).textContent(), /"qty": 1/);
   assert.match(await page.locator(byTest("mismatch-now")).textContent(), /"qty": 3/);
@@ -196,4 +201,14 @@ test("choosing a scenario while an order is pending asks first", async () => {
   await page.locator(byTest("scenario-reused-key")).click();
   await page.waitForSelector(byTest("abandon"), { state: "detached" });
   assert.match(await page.locator(byTest("scenario-hint")).textContent(), /./);
+});
+
+test("in Japanese, the server's refusal reaches the page in Japanese", async () => {
+  const page = await openLab(browser, server.base, "/?scenario=reused-key");
+  await page.locator(byTest("lang-ja")).click();
+  await orderThenReuseTheKey(page);
+
+  const says = await page.locator(".server-says").last().textContent();
+  assert.match(says, /別のリクエストに使われています/);
+  assert.doesNotMatch(says, /different request/);
 });

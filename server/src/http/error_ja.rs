@@ -1,0 +1,125 @@
+//! Every problem's title and detail in Japanese, written for Japanese readers rather than
+//! translated from the parser: a field's problem names the field and says what is wrong in
+//! Japanese; serde's and axum's English words are never passed through.
+
+use app::api::FieldRule;
+
+use super::error::{ApiError, FieldProblem};
+
+impl ApiError {
+    /// The title and the detail in Japanese.
+    pub(super) fn japanese(&self) -> (&'static str, String) {
+        use ApiError as E;
+        match self {
+            E::MissingKey => (
+                "Idempotency-Key がありません",
+                "このリクエストには Idempotency-Key ヘッダーを付けて送ってください。".into(),
+            ),
+            E::SeveralKeys => (
+                "Idempotency-Key が複数あります",
+                "Idempotency-Key ヘッダーは 1 つだけ送ってください。このリクエストには複数あります。"
+                    .into(),
+            ),
+            E::MalformedKey(_) => (
+                "Idempotency-Key の形式が正しくありません",
+                "キーは 1〜255 文字の表示可能な ASCII 文字（空白や制御文字を含まない）で、そのまま、または引用符で囲んで送ってください。"
+                    .into(),
+            ),
+            E::ForgedIssuedKey => (
+                "発行キーが正しくありません",
+                "このキーは srv_ で始まりますが、このサーバーが発行したものではないか、書き換えられています。"
+                    .into(),
+            ),
+            E::ExpiredIssuedKey => (
+                "発行キーの期限が切れています",
+                "このサーバー生成のキーは、注文に使われる前に期限が切れました。POST /orders/prepare で新しいキーを発行してもらってください。"
+                    .into(),
+            ),
+            E::UnsupportedMediaType => (
+                "本文は JSON で送ってください",
+                "Content-Type: application/json を付けて、本文を JSON で送ってください。".into(),
+            ),
+            E::BodyTooLarge { limit } => (
+                "本文が大きすぎます",
+                format!("本文は {limit} バイト以内にしてください。"),
+            ),
+            E::UnreadableBody(_) => (
+                "本文が正しくありません",
+                "本文を最後まで読み取れませんでした。".into(),
+            ),
+            E::InvalidField { field, problem } => ("本文が正しくありません", field_detail(field, problem)),
+            E::InvalidLabDelay { max } => (
+                "X-Lab-Delay-Ms が正しくありません",
+                format!("X-Lab-Delay-Ms は 0〜{max} のミリ秒（整数）にしてください。"),
+            ),
+            E::KeyReusedWithDifferentRequest => (
+                "この Idempotency-Key は別のリクエストに使われています",
+                "このキーは最初に別の内容のリクエストに使われました。キーは 1 つの操作を指すので、新しい注文には新しいキーを使ってください。"
+                    .into(),
+            ),
+            E::InFlight { .. } => (
+                "このキーのリクエストを処理中です",
+                "同じキーのリクエストがまだ処理中です。終わってから、Retry-After の秒数だけ待って再送してください。"
+                    .into(),
+            ),
+            E::NotFound(what) => ("見つかりません", format!("{}が見つかりません。", thing(what))),
+            E::MethodNotAllowed(_) => (
+                "このメソッドは使えません",
+                "このパスはこのメソッドを受け付けません。".into(),
+            ),
+            E::FailedOnPurpose => (
+                "わざと失敗させました",
+                "実験室の「次のキー発行を失敗させる」スイッチで、この呼び出しを失敗させました。何も発行も保存もしていないので、もう一度呼んでも安全です。"
+                    .into(),
+            ),
+            E::LabControlsOff => (
+                "実験用の操作は無効です",
+                "このサーバーでは実験用の操作が無効になっています。".into(),
+            ),
+            E::Unavailable(_) => (
+                "データベースに接続できません",
+                "データベースが応答していません。".into(),
+            ),
+            E::Internal(_) => (
+                "内部エラー",
+                "予期しないエラーでリクエストが止まりました。何も保存されていないので、再送しても安全です。"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// What is wrong with `field`, in Japanese.
+fn field_detail(field: &str, problem: &FieldProblem) -> String {
+    match problem {
+        FieldProblem::NotAnObject { example } => {
+            format!("本文は {example} のような JSON オブジェクトにしてください。")
+        }
+        FieldProblem::Unknown(_) => format!("{field} という項目は受け付けていません。"),
+        FieldProblem::Invalid(_) if field == "body" => "本文の形が正しくありません。".into(),
+        FieldProblem::Invalid(_) => format!("{field} の型または値が正しくありません。"),
+        FieldProblem::NotJson(_) => format!("本文を JSON として読めません（{field} の付近）。"),
+        FieldProblem::TrailingText(_) => "JSON の後ろに余分な文字があります。".into(),
+        FieldProblem::Query(_) => "クエリ文字列が正しくありません。".into(),
+        FieldProblem::Rule(rule) => match rule {
+            FieldRule::Length { max } => {
+                format!("{field} は 1〜{max} 文字にしてください（空白だけにはできません）。")
+            }
+            FieldRule::NoControlCharacters => {
+                format!("{field} に制御文字（NUL、タブ、改行など）は使えません。")
+            }
+            FieldRule::ItemCount { max } => {
+                format!("{field} には 1〜{max} 個の品目を入れてください。")
+            }
+            FieldRule::Quantity { max } => format!("{field} は 1〜{max} にしてください。"),
+        },
+    }
+}
+
+/// The thing `NotFound` names, in Japanese.
+fn thing(what: &str) -> &'static str {
+    match what {
+        "order" => "注文",
+        _ => "この API のパス",
+    }
+}
