@@ -76,13 +76,20 @@ impl FieldError {
 
     /// The rule in English, after the field's name ("userId must be …").
     pub fn message(&self) -> String {
-        match self.rule {
-            FieldRule::Length { max } => format!("must be 1 to {max} characters, not blank"),
-            FieldRule::NoControlCharacters => {
+        self.rule.english()
+    }
+}
+
+impl FieldRule {
+    /// In English, after the field's name.
+    pub fn english(self) -> String {
+        match self {
+            Self::Length { max } => format!("must be 1 to {max} characters, not blank"),
+            Self::NoControlCharacters => {
                 "must not contain control characters (such as NUL, tab or newline)".into()
             }
-            FieldRule::ItemCount { max } => format!("must hold 1 to {max} items"),
-            FieldRule::Quantity { max } => format!("must be between 1 and {max}"),
+            Self::ItemCount { max } => format!("must hold 1 to {max} items"),
+            Self::Quantity { max } => format!("must be between 1 and {max}"),
         }
     }
 }

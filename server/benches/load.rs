@@ -232,14 +232,11 @@ where
     // Wait for the holder's claim by reading the records: a probe POST could win the race
     // and create the order itself.
     loop {
-        let records: Value = retrying
-            .get(format!("{}/idempotency-records?limit=1", bases[0]))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let records = get_json(
+            &retrying,
+            &format!("{}/idempotency-records?limit=1", bases[0]),
+        )
+        .await;
         if records[0]["key"] == key.as_str() && records[0]["state"] == "inFlight" {
             break;
         }
@@ -443,14 +440,12 @@ async fn storms(client: &reqwest::Client, bases: &[String]) -> Storms {
                 .entry(response.unwrap().status().as_u16())
                 .or_insert(0) += 1;
         }
-        let orders: Vec<Value> = client
-            .get(format!("{}/orders?userId=storm&limit=500", bases[0]))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let orders = get_json(
+            client,
+            &format!("{}/orders?userId=storm&limit=500", bases[0]),
+        )
+        .await;
+        let orders = orders.as_array().expect("a list of orders");
         orders_per_key.push(orders.iter().filter(|o| o["idempotencyKey"] == key).count());
     }
     assert!(
@@ -546,6 +541,11 @@ async fn create_postgres_database(server: &str, n: usize) -> String {
         .unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
     format!("{base}/{name}")
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    let response = client.get(url).send().await.expect("the server answers");
+    response.json().await.expect("a JSON answer")
 }
 
 /// The release server; `BENCH_SERVER_BIN` names another build to compare (an older commit's).

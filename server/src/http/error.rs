@@ -38,8 +38,8 @@ pub enum ApiError {
     KeyReusedWithDifferentRequest,
     #[error("a request with this key is still being processed; retry after it finishes")]
     InFlight { retry_after_secs: u64 },
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error("{} not found", .0.english())]
+    NotFound(Missing),
     #[error("{0} does not accept this method")]
     MethodNotAllowed(&'static str),
     #[error("the lab's \"prepare fails\" switch made this call fail; nothing was issued or stored, so calling prepare again is safe")]
@@ -50,6 +50,29 @@ pub enum ApiError {
     Unavailable(#[source] StorageError),
     #[error("an unexpected error stopped the request; nothing was stored, so it is safe to retry")]
     Internal(#[source] IdempotencyError),
+}
+
+/// What a 404 did not find.
+#[derive(Debug, Clone, Copy)]
+pub enum Missing {
+    Order,
+    ApiPath,
+}
+
+impl Missing {
+    pub fn english(self) -> &'static str {
+        match self {
+            Self::Order => "order",
+            Self::ApiPath => "this API path",
+        }
+    }
+
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Self::Order => "注文",
+            Self::ApiPath => "この API のパス",
+        }
+    }
 }
 
 /// What is wrong with a field of a body (or the query). The parser's own words are kept for
@@ -80,11 +103,7 @@ impl FieldProblem {
             Self::Unknown(words) | Self::Invalid(words) => format!("is invalid: {words}"),
             Self::NotJson(words) => format!("is not valid JSON: {words}"),
             Self::TrailingText(words) => format!("has text after the JSON value: {words}"),
-            Self::Rule(rule) => FieldError {
-                field: String::new(),
-                rule: *rule,
-            }
-            .message(),
+            Self::Rule(rule) => rule.english(),
             Self::Query(words) => words.clone(),
         }
     }

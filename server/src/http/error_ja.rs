@@ -62,7 +62,7 @@ impl ApiError {
                 "同じキーのリクエストがまだ処理中です。終わってから、Retry-After の秒数だけ待って再送してください。"
                     .into(),
             ),
-            E::NotFound(what) => ("見つかりません", format!("{}が見つかりません。", thing(what))),
+            E::NotFound(what) => ("見つかりません", format!("{}が見つかりません。", what.japanese())),
             E::MethodNotAllowed(_) => (
                 "このメソッドは使えません",
                 "このパスはこのメソッドを受け付けません。".into(),
@@ -113,13 +113,5 @@ fn field_detail(field: &str, problem: &FieldProblem) -> String {
             }
             FieldRule::Quantity { max } => format!("{field} は 1〜{max} にしてください。"),
         },
-    }
-}
-
-/// The thing `NotFound` names, in Japanese.
-fn thing(what: &str) -> &'static str {
-    match what {
-        "order" => "注文",
-        _ => "この API のパス",
     }
 }

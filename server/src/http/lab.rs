@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 
-use super::error::ApiError;
+use super::error::{ApiError, Missing};
 use super::extract;
 use crate::AppState;
 
@@ -41,7 +41,7 @@ pub async fn reset(
 
 /// Any API path that matches no route: JSON, never the HTML page.
 pub async fn not_found() -> ApiError {
-    ApiError::NotFound("this API path")
+    ApiError::NotFound(Missing::ApiPath)
 }
 
 pub async fn method_not_allowed() -> ApiError {

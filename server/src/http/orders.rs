@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::error::{ApiError, FieldProblem};
+use super::error::{ApiError, FieldProblem, Missing};
 use super::extract;
 use crate::idempotency::record::{Record, RecordState, StoredResponse};
 use crate::idempotency::{Attempt, Lease, Outcome};
@@ -99,7 +99,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Order>, ApiError> {
     let order = state.storage.find_order(&id).await?;
-    order.map(Json).ok_or(ApiError::NotFound("order"))
+    order.map(Json).ok_or(ApiError::NotFound(Missing::Order))
 }
 
 /// `GET /idempotency-records?limit=`: what the server remembers, newest first.

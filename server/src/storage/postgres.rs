@@ -7,6 +7,7 @@
 //! a pooled connection, and `synchronous_commit` (on by default) means a 201 is on disk.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use app::api::Order;
@@ -34,6 +35,50 @@ const CLAIM_ROUNDS: usize = 4;
 /// The database's clock in ms since the Unix epoch. Every process that shares the database
 /// decides leases and expiry by this one clock, whatever its own says.
 const DB_NOW_MS: &str = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+// Statements that splice in the constants above, built once rather than on every request.
+/// The database clock, alone.
+static SELECT_DB_NOW: LazyLock<String> = LazyLock::new(|| format!("SELECT {DB_NOW_MS}"));
+
+/// Record, order and answer at once (see `create_completed`).
+static CREATE_COMPLETED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH stored AS ( \
+               INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
+                 response_content_type, response_location, response_body, order_id, \
+                 created_at_ms, expires_at_ms, user_id) \
+               SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11, $2 \
+                 WHERE $12::bigint IS NULL OR $12 > {DB_NOW_MS} \
+               ON CONFLICT (key) DO NOTHING RETURNING key), \
+             ordered AS ( \
+               INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
+               SELECT $1, $2, $3, $4, key FROM stored RETURNING 1) \
+             SELECT (SELECT count(*) FROM ordered) AS created, {RECORD_COLUMNS} \
+               FROM (SELECT 1) AS one LEFT JOIN idempotency_records ON key = $5"
+    )
+});
+
+/// One batch of expired records, by the database clock.
+static PURGE_EXPIRED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH now AS (SELECT {DB_NOW_MS} AS ms) \
+             DELETE FROM idempotency_records WHERE key IN ( \
+               SELECT key FROM idempotency_records, now \
+               WHERE expires_at_ms <= now.ms AND (state = 'completed' OR locked_until_ms <= now.ms) \
+               LIMIT $1 FOR UPDATE OF idempotency_records SKIP LOCKED)"
+    )
+});
+
+/// A fresh claim stamped by the database clock (see `insert_claim_if_new`).
+static INSERT_CLAIM_IF_NEW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO idempotency_records (key, fingerprint, state, claim_token, \
+           locked_until_ms, created_at_ms, expires_at_ms, user_id) \
+         SELECT $1, $2, 'in_flight', $3, now.ms + $4, now.ms, now.ms + greatest($4, $5), $7 \
+           FROM (SELECT {DB_NOW_MS} AS ms) now WHERE $6::bigint IS NULL OR $6 > now.ms \
+         ON CONFLICT (key) DO NOTHING"
+    )
+});
 
 #[derive(Clone)]
 pub(super) struct PostgresStorage {
@@ -134,7 +179,7 @@ impl PostgresStorage {
     async fn claim_existing(&self, claim: &NewClaim) -> Result<Option<ClaimResult>, StorageError> {
         let mut tx = self.pool.begin().await?;
         let existing = select_record(&mut *tx, claim.key.as_str(), "FOR UPDATE").await?;
-        let now: i64 = sqlx::query_scalar(&format!("SELECT {DB_NOW_MS}"))
+        let now: i64 = sqlx::query_scalar(SELECT_DB_NOW.as_str())
             .fetch_one(&mut *tx)
             .await?;
         let sql = match plan_claim(existing.as_ref(), claim, now) {
@@ -163,7 +208,7 @@ impl PostgresStorage {
     /// The database's clock minus this process's, measured around one round trip.
     pub(super) async fn clock_offset(&self) -> Result<i64, StorageError> {
         let before = crate::time::now_ms();
-        let database: i64 = sqlx::query_scalar(&format!("SELECT {DB_NOW_MS}"))
+        let database: i64 = sqlx::query_scalar(SELECT_DB_NOW.as_str())
             .fetch_one(&self.pool)
             .await?;
         let after = crate::time::now_ms();
@@ -205,21 +250,7 @@ impl PostgresStorage {
         // record that was there (the statement's snapshot sees it, not its own insert), so a
         // replay costs no second query. A record committed while this statement waited on
         // it is not in that snapshot: then `Taken(None)`, and the lifecycle reads it.
-        let sql = format!(
-            "WITH stored AS ( \
-               INSERT INTO idempotency_records (key, fingerprint, state, response_status, \
-                 response_content_type, response_location, response_body, order_id, \
-                 created_at_ms, expires_at_ms, user_id) \
-               SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11, $2 \
-                 WHERE $12::bigint IS NULL OR $12 > {DB_NOW_MS} \
-               ON CONFLICT (key) DO NOTHING RETURNING key), \
-             ordered AS ( \
-               INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-               SELECT $1, $2, $3, $4, key FROM stored RETURNING 1) \
-             SELECT (SELECT count(*) FROM ordered) AS created, {RECORD_COLUMNS} \
-               FROM (SELECT 1) AS one LEFT JOIN idempotency_records ON key = $5"
-        );
-        let row = bind_order(sqlx::query(&sql), fingerprint, &new)
+        let row = bind_order(sqlx::query(CREATE_COMPLETED.as_str()), fingerprint, &new)
             .bind(key_expiry(source))
             .fetch_one(&self.pool)
             .await?;
@@ -257,16 +288,10 @@ impl PostgresStorage {
     }
 
     pub(super) async fn purge_expired(&self) -> Result<u64, StorageError> {
-        let result = sqlx::query(&format!(
-            "WITH now AS (SELECT {DB_NOW_MS} AS ms) \
-             DELETE FROM idempotency_records WHERE key IN ( \
-               SELECT key FROM idempotency_records, now \
-               WHERE expires_at_ms <= now.ms AND (state = 'completed' OR locked_until_ms <= now.ms) \
-               LIMIT $1 FOR UPDATE OF idempotency_records SKIP LOCKED)"
-        ))
-        .bind(PURGE_BATCH)
-        .execute(&self.pool)
-        .await?;
+        let result = sqlx::query(PURGE_EXPIRED.as_str())
+            .bind(PURGE_BATCH)
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected())
     }
 
@@ -340,22 +365,16 @@ async fn insert_claim_if_new(
     db: impl PgExecutor<'_>,
     claim: &NewClaim,
 ) -> Result<bool, StorageError> {
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO idempotency_records (key, fingerprint, state, claim_token, \
-           locked_until_ms, created_at_ms, expires_at_ms, user_id) \
-         SELECT $1, $2, 'in_flight', $3, now.ms + $4, now.ms, now.ms + greatest($4, $5), $7 \
-           FROM (SELECT {DB_NOW_MS} AS ms) now WHERE $6::bigint IS NULL OR $6 > now.ms \
-         ON CONFLICT (key) DO NOTHING"
-    ))
-    .bind(claim.key.as_str())
-    .bind(claim.fingerprint.as_str())
-    .bind(claim.claim_token.as_str())
-    .bind(millis(claim.lease))
-    .bind(millis(claim.record_ttl))
-    .bind(key_expiry(claim.source))
-    .bind(claim.user_id.as_str())
-    .execute(db)
-    .await?;
+    let inserted = sqlx::query(INSERT_CLAIM_IF_NEW.as_str())
+        .bind(claim.key.as_str())
+        .bind(claim.fingerprint.as_str())
+        .bind(claim.claim_token.as_str())
+        .bind(millis(claim.lease))
+        .bind(millis(claim.record_ttl))
+        .bind(key_expiry(claim.source))
+        .bind(claim.user_id.as_str())
+        .execute(db)
+        .await?;
     Ok(inserted.rows_affected() == 1)
 }
 

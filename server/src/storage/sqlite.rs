@@ -82,41 +82,39 @@ enum Answer {
 impl Write {
     /// Sends the write's result (after its commit) or its error to whoever waits for it.
     fn answer(self, result: Result<Answer, StorageError>) {
+        /// The caller may have gone (a client that hung up); the result stands anyway.
         fn send<T>(reply: Reply<T>, result: Result<T, StorageError>) {
-            // The caller may have gone (a client that hung up); the result stands anyway.
             let _ = reply.send(result);
         }
-        match (self, result) {
-            (Write::Claim(_, reply), Ok(Answer::Claim(claimed))) => send(reply, Ok(claimed)),
-            (
-                Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply),
-                Ok(Answer::Stored(stored)),
-            ) => send(reply, Ok(stored)),
-            (Write::Purge(reply), Ok(Answer::Purge(purged))) => send(reply, Ok(purged)),
-            (
-                Write::Release(_, _, reply) | Write::ResetLab(_, reply) | Write::Fault(_, reply),
-                Ok(Answer::Unit),
-            ) => send(reply, Ok(())),
-            (Write::CountReplays(_, reply), Ok(Answer::Unit)) => {
-                if let Some(reply) = reply {
-                    send(reply, Ok(()));
-                }
+        let mismatch = || StorageError::Corrupt("a write got another write's answer".into());
+        match self {
+            Write::Claim(_, reply) => send(
+                reply,
+                result.and_then(|a| match a {
+                    Answer::Claim(claimed) => Ok(claimed),
+                    _ => Err(mismatch()),
+                }),
+            ),
+            Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply) => send(
+                reply,
+                result.and_then(|a| match a {
+                    Answer::Stored(stored) => Ok(stored),
+                    _ => Err(mismatch()),
+                }),
+            ),
+            Write::Purge(reply) => send(
+                reply,
+                result.and_then(|a| match a {
+                    Answer::Purge(purged) => Ok(purged),
+                    _ => Err(mismatch()),
+                }),
+            ),
+            Write::Release(_, _, reply) | Write::ResetLab(_, reply) | Write::Fault(_, reply) => {
+                send(reply, result.map(drop))
             }
-            (write, Ok(_)) => write.answer(Err(StorageError::Corrupt(
-                "a write got another write's answer".into(),
-            ))),
-            (Write::Claim(_, reply), Err(e)) => send(reply, Err(e)),
-            (Write::Complete(_, _, reply) | Write::CreateCompleted(_, _, reply), Err(e)) => {
-                send(reply, Err(e))
-            }
-            (Write::Purge(reply), Err(e)) => send(reply, Err(e)),
-            (
-                Write::Release(_, _, reply) | Write::ResetLab(_, reply) | Write::Fault(_, reply),
-                Err(e),
-            ) => send(reply, Err(e)),
-            (Write::CountReplays(_, reply), Err(e)) => {
+            Write::CountReplays(_, reply) => {
                 if let Some(reply) = reply {
-                    send(reply, Err(e));
+                    send(reply, result.map(drop));
                 }
             }
         }
