@@ -57,7 +57,7 @@ fn content_security_policy() -> String {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title text=pages::initial_lang().texts().title/>
+        <Title text=pages::initial_lang().texts().page.title/>
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Lab/>

@@ -257,12 +257,12 @@ pub async fn demonstrate_mismatch(lang: Lang) -> String {
                     .unwrap_or_default();
                 statuses.push(format!("{} {title}", answer.status).trim().to_owned());
             }
-            Err(error) => statuses.push(format!("{} ({error})", texts.network_error)),
+            Err(error) => statuses.push(format!("{} ({error})", texts.timeline.network_error)),
         }
     }
     format!(
         "{} → {}",
-        crate::i18n::fill(texts.quiz_live_result, &statuses[0]),
+        crate::i18n::fill(texts.quiz.live_result, &statuses[0]),
         statuses[1]
     )
 }

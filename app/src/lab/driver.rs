@@ -108,8 +108,11 @@ async fn drive(state: LabState, generation: u64) {
                 state,
                 generation,
                 Phase::Failed {
-                    title: texts.network_error.into(),
-                    detail: format!("{} × {}", MAX_FAILED_ATTEMPTS, texts.explain_network),
+                    title: texts.timeline.network_error.into(),
+                    detail: format!(
+                        "{} × {}",
+                        MAX_FAILED_ATTEMPTS, texts.timeline.explain_network
+                    ),
                 },
             );
             break;

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::Text;
 use crate::lab::{client, driver, use_lab, KeyMode as Mode, Settings};
 
 #[component]
@@ -12,7 +13,7 @@ pub fn KeyMode() -> impl IntoView {
     let set_mode = move |mode: Mode| state.settings.update(|s| s.mode = mode);
     view! {
         <fieldset class="key-mode">
-            <legend>{move || texts().key_mode}</legend>
+            <legend>{move || texts().mode.heading}</legend>
             <label class="choice">
                 <input
                     type="radio"
@@ -23,9 +24,9 @@ pub fn KeyMode() -> impl IntoView {
                     on:change=move |_| set_mode(Mode::Client)
                 />
                 <span>
-                    <strong>{move || texts().mode_client}</strong>
-                    <small class="gain">{move || texts().mode_client_gain}</small>
-                    <small class="risk">{move || texts().mode_client_risk}</small>
+                    <strong>{move || texts().mode.client}</strong>
+                    <small class="gain">{move || texts().mode.client_gain}</small>
+                    <small class="risk">{move || texts().mode.client_risk}</small>
                 </span>
             </label>
             <label class="choice">
@@ -38,10 +39,10 @@ pub fn KeyMode() -> impl IntoView {
                     on:change=move |_| set_mode(Mode::Server)
                 />
                 <span>
-                    <strong>{move || texts().mode_server}</strong>
-                    <small class="gain">{move || texts().mode_server_gain}</small>
-                    <small class="risk">{move || texts().mode_server_risk}</small>
-                    <small class="note">{move || texts().mode_server_note}</small>
+                    <strong>{move || texts().mode.server}</strong>
+                    <small class="gain">{move || texts().mode.server_gain}</small>
+                    <small class="risk">{move || texts().mode.server_risk}</small>
+                    <small class="note">{move || texts().mode.server_note}</small>
                 </span>
             </label>
         </fieldset>
@@ -70,9 +71,9 @@ pub fn LabControls() -> impl IntoView {
     };
     view! {
         <fieldset class="controls">
-            <legend>{move || texts().controls}</legend>
+            <legend>{move || texts().controls.heading}</legend>
             <label class="delay">
-                <span>{move || texts().delay}</span>
+                <span>{move || texts().controls.delay}</span>
                 <input
                     type="range"
                     min="0"
@@ -88,7 +89,7 @@ pub fn LabControls() -> impl IntoView {
                 />
                 <output data-testid="delay-value">{move || settings().delay_ms}</output>
             </label>
-            <small>{move || texts().delay_note}</small>
+            <small>{move || texts().controls.delay_note}</small>
             <label class="check">
                 <input
                     type="checkbox"
@@ -97,16 +98,16 @@ pub fn LabControls() -> impl IntoView {
                     disabled=move || !state.hydrated.get()
                     on:change=move |ev| change(|s, on| s.disable_while_pending = on, event_target_checked(&ev))
                 />
-                <span>{move || texts().disable_while_pending}</span>
+                <span>{move || texts().controls.disable_while_pending}</span>
             </label>
-            <small>{move || texts().disable_note}</small>
+            <small>{move || texts().controls.disable_note}</small>
             <button
                 type="button"
                 class="secondary"
                 data-testid="reset"
                 disabled=move || !state.hydrated.get()
                 on:click=reset
-            >{move || texts().reset}</button>
+            >{move || texts().controls.reset}</button>
         </fieldset>
     }
 }
@@ -118,46 +119,45 @@ pub fn Accidents() -> impl IntoView {
     let settings = move || state.settings.get();
     // Accident 2 picks the key on the page; with server-issued keys the page picks none.
     let server_mode = Memo::new(move |_| settings().mode == Mode::Server);
-    let switch =
-        move |id: &'static str,
-              label: fn(&crate::i18n::Texts) -> &'static str,
-              note: fn(&crate::i18n::Texts) -> &'static str,
-              get: fn(&Settings) -> bool,
-              set: fn(&mut Settings, bool),
-              not_for_server: Option<fn(&crate::i18n::Texts) -> &'static str>| {
-            let applies = move || !(server_mode.get() && not_for_server.is_some());
-            view! {
-                <label class="check">
-                    <input
-                        type="checkbox"
-                        data-testid=id
-                        prop:checked=move || get(&settings()) && applies()
-                        disabled=move || !state.hydrated.get() || !applies()
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            state.settings.update(|s| set(s, on));
-                        }
-                    />
-                    <span>
-                        {move || label(texts())}
-                        <small>{move || match not_for_server.filter(|_| !applies()) {
-                            Some(why) => why(texts()),
-                            None => note(texts()),
-                        }}</small>
-                    </span>
-                </label>
-            }
-        };
+    let switch = move |id: &'static str,
+                       label: Text,
+                       note: Text,
+                       get: fn(&Settings) -> bool,
+                       set: fn(&mut Settings, bool),
+                       not_for_server: Option<Text>| {
+        let applies = move || !(server_mode.get() && not_for_server.is_some());
+        view! {
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid=id
+                    prop:checked=move || get(&settings()) && applies()
+                    disabled=move || !state.hydrated.get() || !applies()
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        state.settings.update(|s| set(s, on));
+                    }
+                />
+                <span>
+                    {move || label(texts())}
+                    <small>{move || match not_for_server.filter(|_| !applies()) {
+                        Some(why) => why(texts()),
+                        None => note(texts()),
+                    }}</small>
+                </span>
+            </label>
+        }
+    };
     view! {
         <fieldset class="accidents">
-            <legend>{move || texts().accidents}</legend>
-            {switch("accident-new-key", |t| t.acc_new_key, |t| t.acc_new_key_note,
+            <legend>{move || texts().accidents.heading}</legend>
+            {switch("accident-new-key", |t| t.accidents.new_key, |t| t.accidents.new_key_note,
                 |s| s.new_key_every_retry, |s, on| s.new_key_every_retry = on, None)}
-            {switch("accident-reuse-key", |t| t.acc_reuse, |t| t.acc_reuse_note,
-                |s| s.reuse_user_key, |s, on| s.reuse_user_key = on, Some(|t| t.acc_reuse_not_server))}
-            {switch("lose-response", |t| t.acc_lose, |t| t.acc_lose_note,
+            {switch("accident-reuse-key", |t| t.accidents.reuse, |t| t.accidents.reuse_note,
+                |s| s.reuse_user_key, |s, on| s.reuse_user_key = on, Some(|t| t.accidents.reuse_not_server))}
+            {switch("lose-response", |t| t.accidents.lose, |t| t.accidents.lose_note,
                 |s| s.lose_first_response, |s, on| s.lose_first_response = on, None)}
-            {switch("fail-prepare", |t| t.acc_fail_prepare, |t| t.acc_fail_prepare_note,
+            {switch("fail-prepare", |t| t.accidents.fail_prepare, |t| t.accidents.fail_prepare_note,
                 |s| s.fail_next_prepare, |s, on| s.fail_next_prepare = on, None)}
         </fieldset>
     }

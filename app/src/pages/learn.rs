@@ -18,20 +18,20 @@ pub struct Scenario {
 pub const SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "click-storm",
-        title: |t| t.sc_storm,
-        hint: |t| t.sc_storm_hint,
+        title: |t| t.scenarios.storm,
+        hint: |t| t.scenarios.storm_hint,
         apply: |s| s.delay_ms = 2000,
     },
     Scenario {
         name: "reload",
-        title: |t| t.sc_reload,
-        hint: |t| t.sc_reload_hint,
+        title: |t| t.scenarios.reload,
+        hint: |t| t.scenarios.reload_hint,
         apply: |s| s.delay_ms = 5000,
     },
     Scenario {
         name: "lost-response",
-        title: |t| t.sc_lost,
-        hint: |t| t.sc_lost_hint,
+        title: |t| t.scenarios.lost,
+        hint: |t| t.scenarios.lost_hint,
         apply: |s| {
             s.delay_ms = 1500;
             s.lose_first_response = true;
@@ -39,8 +39,8 @@ pub const SCENARIOS: [Scenario; 6] = [
     },
     Scenario {
         name: "new-key-every-retry",
-        title: |t| t.sc_new_key,
-        hint: |t| t.sc_new_key_hint,
+        title: |t| t.scenarios.new_key,
+        hint: |t| t.scenarios.new_key_hint,
         apply: |s| {
             s.delay_ms = 1500;
             s.lose_first_response = true;
@@ -49,14 +49,14 @@ pub const SCENARIOS: [Scenario; 6] = [
     },
     Scenario {
         name: "reused-key",
-        title: |t| t.sc_reuse,
-        hint: |t| t.sc_reuse_hint,
+        title: |t| t.scenarios.reuse,
+        hint: |t| t.scenarios.reuse_hint,
         apply: |s| s.reuse_user_key = true,
     },
     Scenario {
         name: "prepare-fails",
-        title: |t| t.sc_prepare,
-        hint: |t| t.sc_prepare_hint,
+        title: |t| t.scenarios.prepare,
+        hint: |t| t.scenarios.prepare_hint,
         apply: |s| {
             s.mode = KeyMode::Server;
             s.fail_next_prepare = true;
@@ -97,7 +97,7 @@ pub fn Scenarios() -> impl IntoView {
     });
     view! {
         <fieldset class="scenarios">
-            <legend>{move || texts().scenarios}</legend>
+            <legend>{move || texts().scenarios.heading}</legend>
             <div class="scenario-buttons">
                 {SCENARIOS.iter().map(|scenario| {
                     let name = scenario.name;
@@ -113,7 +113,7 @@ pub fn Scenarios() -> impl IntoView {
                                 let pending = state.operation.with_untracked(|op| {
                                     op.as_ref().is_some_and(|op| op.phase == Phase::Pending)
                                 });
-                                if pending && !client::confirm(texts().scenario_confirm) {
+                                if pending && !client::confirm(texts().scenarios.confirm) {
                                     return;
                                 }
                                 if apply_scenario(state, name) {
@@ -149,18 +149,18 @@ pub fn MismatchView() -> impl IntoView {
             let texts = state.texts();
             view! {
                 <div class="mismatch" data-testid="mismatch">
-                    <h3>{texts.mismatch_title}</h3>
+                    <h3>{texts.mismatch.title}</h3>
                     <div class="side-by-side">
                         <figure>
-                            <figcaption>{texts.mismatch_first}</figcaption>
+                            <figcaption>{texts.mismatch.first}</figcaption>
                             <pre data-testid="mismatch-first">{pretty(&first)}</pre>
                         </figure>
                         <figure>
-                            <figcaption>{texts.mismatch_now}</figcaption>
+                            <figcaption>{texts.mismatch.now}</figcaption>
                             <pre data-testid="mismatch-now">{pretty(&now)}</pre>
                         </figure>
                     </div>
-                    <p>{texts.mismatch_why}</p>
+                    <p>{texts.mismatch.why}</p>
                 </div>
             }
         })
@@ -176,18 +176,19 @@ pub fn Comparison() -> impl IntoView {
     let state = use_lab();
     move || {
         let t = state.texts();
+        let c = &t.compare;
         let rows = [
-            (t.cmp_benefits, t.cmp_client_benefits, t.cmp_server_benefits),
-            (t.cmp_costs, t.cmp_client_costs, t.cmp_server_costs),
-            (t.cmp_pitfalls, t.cmp_client_pitfalls, t.cmp_server_pitfalls),
-            (t.cmp_fits, t.cmp_client_fits, t.cmp_server_fits),
+            (c.benefits, c.client_benefits, c.server_benefits),
+            (c.costs, c.client_costs, c.server_costs),
+            (c.pitfalls, c.client_pitfalls, c.server_pitfalls),
+            (c.fits, c.client_fits, c.server_fits),
         ];
         view! {
-            <h2>{t.compare}</h2>
+            <h2>{c.heading}</h2>
             <div class="scroll">
                 <table class="compare">
                     <thead>
-                        <tr><th></th><th scope="col">{t.mode_client}</th><th scope="col">{t.mode_server}</th></tr>
+                        <tr><th></th><th scope="col">{t.mode.client}</th><th scope="col">{t.mode.server}</th></tr>
                     </thead>
                     <tbody>
                         {rows.into_iter().map(|(aspect, client, server)| view! {
@@ -205,10 +206,10 @@ pub fn DecisionGuide() -> impl IntoView {
     let state = use_lab();
     // (label, favours server-issued keys)
     let questions: [(Text, bool); 4] = [
-        (|t| t.guide_flaky, false),
-        (|t| t.guide_many, true),
-        (|t| t.guide_ttl, true),
-        (|t| t.guide_small, false),
+        (|t| t.guide.flaky, false),
+        (|t| t.guide.many, true),
+        (|t| t.guide.ttl, true),
+        (|t| t.guide.small, false),
     ];
     let ticked = RwSignal::new([false; 4]);
     let verdict = move || {
@@ -217,14 +218,14 @@ pub fn DecisionGuide() -> impl IntoView {
         let server = (0..4).filter(|&i| marks[i] && questions[i].1).count();
         let client = (0..4).filter(|&i| marks[i] && !questions[i].1).count();
         match (client, server) {
-            (0, 0) => t.guide_default,
-            (c, s) if s > c => t.guide_server,
-            _ => t.guide_client,
+            (0, 0) => t.guide.default,
+            (c, s) if s > c => t.guide.server,
+            _ => t.guide.client,
         }
     };
     view! {
         <fieldset class="guide">
-            <legend>{move || state.texts().guide}</legend>
+            <legend>{move || state.texts().guide.heading}</legend>
             {questions.iter().enumerate().map(|(i, (label, _))| {
                 let label = *label;
                 view! {
@@ -254,18 +255,18 @@ pub fn SecureContext() -> impl IntoView {
     let facts = RwSignal::new(None::<(bool, bool)>);
     Effect::new(move |_| facts.set(client::secure_context_facts()));
     view! {
-        <h2>{move || state.texts().secure}</h2>
+        <h2>{move || state.texts().secure.heading}</h2>
         {move || facts.get().map(|(secure, has_random_uuid)| {
             let t = state.texts();
             view! {
                 <ul class="facts" data-testid="secure-context">
-                    <li><code>{fill(t.secure_now, secure)}</code></li>
-                    <li><code>{fill(t.secure_uuid, has_random_uuid)}</code></li>
+                    <li><code>{fill(t.secure.now, secure)}</code></li>
+                    <li><code>{fill(t.secure.uuid, has_random_uuid)}</code></li>
                 </ul>
             }
         })}
-        <p>{move || state.texts().secure_why}</p>
-        <p>{move || state.texts().secure_fix}</p>
+        <p>{move || state.texts().secure.why}</p>
+        <p>{move || state.texts().secure.fix}</p>
     }
 }
 
@@ -280,13 +281,13 @@ pub fn Quiz() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
     let cases: [(Text, Text, Answer); 3] = [
-        (|t| t.quiz_case_pay, |t| t.quiz_why_pay, Answer::Client),
+        (|t| t.quiz.case_pay, |t| t.quiz.why_pay, Answer::Client),
         (
-            |t| t.quiz_case_partner,
-            |t| t.quiz_why_partner,
+            |t| t.quiz.case_partner,
+            |t| t.quiz.why_partner,
             Answer::Server,
         ),
-        (|t| t.quiz_case_admin, |t| t.quiz_why_admin, Answer::Client),
+        (|t| t.quiz.case_admin, |t| t.quiz.why_admin, Answer::Client),
     ];
     let picks = RwSignal::new([None::<Answer>; 3]);
     let q2 = RwSignal::new(None::<usize>);
@@ -301,15 +302,15 @@ pub fn Quiz() -> impl IntoView {
         });
     };
     let options: [(Text, bool); 4] = [
-        (|t| t.quiz_opt_second, false),
-        (|t| t.quiz_opt_replay, false),
-        (|t| t.quiz_opt_422, true),
-        (|t| t.quiz_opt_overwrite, false),
+        (|t| t.quiz.opt_second, false),
+        (|t| t.quiz.opt_replay, false),
+        (|t| t.quiz.opt_422, true),
+        (|t| t.quiz.opt_overwrite, false),
     ];
     view! {
-        <h2>{move || texts().quiz}</h2>
+        <h2>{move || texts().quiz.heading}</h2>
         <fieldset class="quiz" data-testid="quiz-1">
-            <legend>{move || texts().quiz_q1}</legend>
+            <legend>{move || texts().quiz.q1}</legend>
             {cases.iter().enumerate().map(|(i, (case, why, right))| {
                 let (case, why, right) = (*case, *why, *right);
                 let choose = move |answer| picks.update(|p| p[i] = Some(answer));
@@ -319,17 +320,17 @@ pub fn Quiz() -> impl IntoView {
                         <div class="quiz-choices">
                             <button type="button" data-testid=format!("q1-{i}-client")
                                 aria-pressed=move || (picks.get()[i] == Some(Answer::Client)).to_string()
-                                on:click=move |_| choose(Answer::Client)>{move || texts().quiz_client}</button>
+                                on:click=move |_| choose(Answer::Client)>{move || texts().quiz.client}</button>
                             <button type="button" data-testid=format!("q1-{i}-server")
                                 aria-pressed=move || (picks.get()[i] == Some(Answer::Server)).to_string()
-                                on:click=move |_| choose(Answer::Server)>{move || texts().quiz_server}</button>
+                                on:click=move |_| choose(Answer::Server)>{move || texts().quiz.server}</button>
                         </div>
                         {move || picks.get()[i].map(|pick| {
                             let t = texts();
                             let correct = pick == right;
                             view! {
                                 <p class=if correct { "feedback right" } else { "feedback wrong" } data-testid=format!("q1-{i}-feedback")>
-                                    {if correct { t.quiz_right } else { t.quiz_wrong }}" "{why(t)}
+                                    {if correct { t.quiz.right } else { t.quiz.wrong }}" "{why(t)}
                                 </p>
                             }
                         })}
@@ -338,7 +339,7 @@ pub fn Quiz() -> impl IntoView {
             }).collect_view()}
         </fieldset>
         <fieldset class="quiz" data-testid="quiz-2">
-            <legend>{move || texts().quiz_q2}</legend>
+            <legend>{move || texts().quiz.q2}</legend>
             <div class="quiz-choices">
                 {options.iter().enumerate().map(|(i, (label, _))| {
                     let label = *label;
@@ -354,12 +355,12 @@ pub fn Quiz() -> impl IntoView {
                 let correct = options[i].1;
                 view! {
                     <p class=if correct { "feedback right" } else { "feedback wrong" } data-testid="q2-feedback">
-                        {if correct { t.quiz_right } else { t.quiz_wrong }}" "{t.quiz_why_422}
+                        {if correct { t.quiz.right } else { t.quiz.wrong }}" "{t.quiz.why_422}
                     </p>
                 }
             })}
             <button type="button" data-testid="q2-live" disabled=move || !state.hydrated.get() on:click=check_live>
-                {move || texts().quiz_check_live}
+                {move || texts().quiz.check_live}
             </button>
             {move || live.get().map(|result| view! { <p class="live-result" data-testid="q2-live-result">{result}</p> })}
         </fieldset>

@@ -48,17 +48,17 @@ pub fn Lab() -> impl IntoView {
         <div class="lab">
             <header class="masthead">
                 <div>
-                    <h1>{move || texts().title}</h1>
-                    <p class="tagline">{move || texts().tagline}</p>
+                    <h1>{move || texts().page.title}</h1>
+                    <p class="tagline">{move || texts().page.tagline}</p>
                 </div>
                 <LanguageSwitch/>
             </header>
             <Show when=move || !state.hydrated.get()>
-                <p class="banner" data-testid="loading">{move || texts().not_hydrated}</p>
+                <p class="banner" data-testid="loading">{move || texts().page.not_hydrated}</p>
             </Show>
             <Show when=move || !state.server_up.get()>
                 <p class="banner banner-error" role="alert" data-testid="server-down">
-                    {move || texts().server_unreachable}
+                    {move || texts().page.server_unreachable}
                 </p>
             </Show>
             <learn::Scenarios/>
@@ -166,7 +166,7 @@ fn LanguageSwitch() -> impl IntoView {
         }
     };
     view! {
-        <nav class="language" aria-label=move || state.texts().language>
+        <nav class="language" aria-label=move || state.texts().page.language>
             {button(Lang::En, "English")}
             {button(Lang::Ja, "日本語")}
         </nav>
@@ -191,8 +191,8 @@ pub fn NotFound() -> impl IntoView {
     let texts = initial_lang().texts();
     view! {
         <main class="lab">
-            <h1>{texts.not_found}</h1>
-            <p><a href="/">{texts.back}</a></p>
+            <h1>{texts.page.not_found}</h1>
+            <p><a href="/">{texts.page.back}</a></p>
         </main>
     }
 }

@@ -36,7 +36,7 @@ pub fn OrderPanel() -> impl IntoView {
 
     view! {
         <fieldset class="order">
-            <legend>{move || texts().order}</legend>
+            <legend>{move || texts().order.heading}</legend>
             <OrderForm/>
             <div class="actions">
                 <button
@@ -47,32 +47,32 @@ pub fn OrderPanel() -> impl IntoView {
                     on:click=primary
                 >
                     {move || match (edited(), user_key.get()) {
-                        (false, _) => texts().place_order,
-                        (true, false) => texts().place_new_order,
-                        (true, true) => texts().place_order_user_key,
+                        (false, _) => texts().order.place_order,
+                        (true, false) => texts().order.place_new_order,
+                        (true, true) => texts().order.place_order_user_key,
                     }}
                 </button>
                 <Show when=finished>
                     <button type="button" data-testid="send-again" on:click=move |_| driver::send_again(state)>
-                        {move || texts().send_again}
+                        {move || texts().order.send_again}
                     </button>
                     <button type="button" data-testid="new-order" on:click=move |_| driver::abandon(state)>
-                        {move || texts().new_order}
+                        {move || texts().order.new_order}
                     </button>
                 </Show>
                 <Show when=pending>
                     <button type="button" class="danger" data-testid="abandon" on:click=move |_| driver::abandon(state)>
-                        {move || texts().abandon}
+                        {move || texts().order.abandon}
                     </button>
                 </Show>
             </div>
             <Show when=move || edited() && operation().is_some()>
                 <p class="note" data-testid="edited-note">
-                    {move || if user_key.get() { texts().edited_note_user_key } else { texts().edited_note }}
+                    {move || if user_key.get() { texts().order.edited_note_user_key } else { texts().order.edited_note }}
                 </p>
             </Show>
             <Show when=move || pending() && !state.server_up.get()>
-                <p class="note">{move || texts().abandon_note}</p>
+                <p class="note">{move || texts().order.abandon_note}</p>
             </Show>
             <StatusLine/>
         </fieldset>
@@ -94,7 +94,7 @@ fn OrderForm() -> impl IntoView {
     };
     view! {
         <label class="field">
-            <span>{move || texts().user_id}</span>
+            <span>{move || texts().order.user_id}</span>
             <input
                 type="text"
                 data-testid="user-id"
@@ -111,8 +111,8 @@ fn OrderForm() -> impl IntoView {
         <table class="items">
             <thead>
                 <tr>
-                    <th scope="col">{move || texts().sku}</th>
-                    <th scope="col">{move || texts().qty}</th>
+                    <th scope="col">{move || texts().order.sku}</th>
+                    <th scope="col">{move || texts().order.qty}</th>
                     <th></th>
                 </tr>
             </thead>
@@ -128,7 +128,7 @@ fn OrderForm() -> impl IntoView {
                                         <input
                                             type="text"
                                             maxlength="32"
-                                            aria-label=move || texts().sku
+                                            aria-label=move || texts().order.sku
                                             data-testid=format!("sku-{index}")
                                             prop:value=item.sku.clone()
                                             disabled=disabled
@@ -143,7 +143,7 @@ fn OrderForm() -> impl IntoView {
                                             type="number"
                                             min="1"
                                             max=MAX_QTY.to_string()
-                                            aria-label=move || texts().qty
+                                            aria-label=move || texts().order.qty
                                             data-testid=format!("qty-{index}")
                                             prop:value=item.qty.to_string()
                                             disabled=disabled
@@ -159,7 +159,7 @@ fn OrderForm() -> impl IntoView {
                                             class="link"
                                             disabled=move || { disabled() || items().len() <= 1 }
                                             on:click=move |_| state.draft.update(|d| { d.items.remove(index); })
-                                        >{move || texts().remove_item}</button>
+                                        >{move || texts().order.remove_item}</button>
                                     </td>
                                 </tr>
                             }
@@ -174,7 +174,7 @@ fn OrderForm() -> impl IntoView {
             data-testid="add-item"
             disabled=move || { disabled() || items().len() >= MAX_ITEMS }
             on:click=move |_| state.draft.update(|d| d.items.push(OrderItem { sku: "PEN-2".into(), qty: 1 }))
-        >{move || texts().add_item}</button>
+        >{move || texts().order.add_item}</button>
     }
 }
 
@@ -185,21 +185,21 @@ fn StatusLine() -> impl IntoView {
     let status = move || {
         let texts = state.texts();
         match state.activity.get() {
-            Activity::Preparing => return texts.status_preparing.to_owned(),
-            Activity::Sending { attempt } => return fill(texts.status_sending, attempt),
-            Activity::Waiting { seconds } => return fill(texts.status_waiting, seconds),
+            Activity::Preparing => return texts.status.preparing.to_owned(),
+            Activity::Sending { attempt } => return fill(texts.status.sending, attempt),
+            Activity::Waiting { seconds } => return fill(texts.status.waiting, seconds),
             Activity::Idle => {}
         }
         match state.operation.get().map(|op| op.phase) {
             None if state.settings.with(|s| s.mode) == KeyMode::Server => {
-                texts.status_idle_server.to_owned()
+                texts.status.idle_server.to_owned()
             }
-            None => texts.status_idle.to_owned(),
+            None => texts.status.idle.to_owned(),
             Some(Phase::Pending) => String::new(),
-            Some(Phase::Done { replayed: false }) => texts.status_done.to_owned(),
-            Some(Phase::Done { replayed: true }) => texts.status_done_replayed.to_owned(),
+            Some(Phase::Done { replayed: false }) => texts.status.done.to_owned(),
+            Some(Phase::Done { replayed: true }) => texts.status.done_replayed.to_owned(),
             Some(Phase::Failed { title, detail }) => {
-                format!("{} — {detail}", fill(texts.status_failed, title))
+                format!("{} — {detail}", fill(texts.status.failed, title))
             }
         }
     };
@@ -223,12 +223,12 @@ fn StatusLine() -> impl IntoView {
                         let texts = state.texts();
                         view! {
                             <p class="key-line">
-                                {texts.current_key}": "
+                                {texts.status.current_key}": "
                                 <code data-testid="current-key" title=key.clone()>{key.clone()}</code>
-                                {expires.map(|at| format!(" ({})", fill(texts.key_expires, at)))}
+                                {expires.map(|at| format!(" ({})", fill(texts.status.key_expires, at)))}
                             </p>
                             {resumed.then(|| view! {
-                                <p class="banner" data-testid="resume-banner">{fill(texts.resuming, short_key(&key))}</p>
+                                <p class="banner" data-testid="resume-banner">{fill(texts.status.resuming, short_key(&key))}</p>
                             })}
                         }
                     })

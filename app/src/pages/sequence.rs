@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::SequenceTexts;
 use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
 
 const LANE_X: [f64; 3] = [70.0, 330.0, 590.0];
@@ -29,30 +30,30 @@ pub fn SequenceDiagram() -> impl IntoView {
     let shown = move || step.get().unwrap_or(total()).min(total());
 
     view! {
-        <h2>{move || texts().sequence}</h2>
-        <p class="hint">{move || texts().sequence_hint}</p>
+        <h2>{move || texts().sequence.heading}</h2>
+        <p class="hint">{move || texts().sequence.hint}</p>
         <Show
             when=move || { total() > 0 }
-            fallback=move || view! { <p class="empty">{texts().timeline_empty}</p> }
+            fallback=move || view! { <p class="empty">{texts().timeline.empty}</p> }
         >
             <div class="stepper">
                 <button type="button" data-testid="step-back"
                     disabled=move || shown() <= 1
                     on:click=move |_| step.set(Some(shown().saturating_sub(1).max(1)))
-                >{move || texts().step_back}</button>
+                >{move || texts().sequence.step_back}</button>
                 <span data-testid="step-label">{move || format!("{} / {}", shown(), total())}</span>
                 <button type="button" data-testid="step-forward"
                     disabled=move || { shown() >= total() }
                     on:click=move |_| step.set(Some(shown() + 1))
-                >{move || texts().step_forward}</button>
-                <button type="button" class="link" on:click=move |_| step.set(None)>{move || texts().step_all}</button>
+                >{move || texts().sequence.step_forward}</button>
+                <button type="button" class="link" on:click=move |_| step.set(None)>{move || texts().sequence.step_all}</button>
             </div>
-            {move || diagram(&attempts()[..shown()], texts())}
+            {move || diagram(&attempts()[..shown()], &texts().sequence)}
         </Show>
     }
 }
 
-fn diagram(attempts: &[AttemptLog], texts: &'static crate::i18n::Texts) -> impl IntoView {
+fn diagram(attempts: &[AttemptLog], texts: &'static SequenceTexts) -> impl IntoView {
     let messages: Vec<(u32, Message)> = attempts
         .iter()
         .flat_map(|attempt| {
@@ -69,7 +70,7 @@ fn diagram(attempts: &[AttemptLog], texts: &'static crate::i18n::Texts) -> impl 
                 class="sequence"
                 data-testid="sequence"
                 role="img"
-                aria-label=texts.sequence
+                aria-label=texts.heading
                 viewBox=format!("0 0 {WIDTH} {height}")
                 width=WIDTH
                 height=height
@@ -103,7 +104,7 @@ fn diagram(attempts: &[AttemptLog], texts: &'static crate::i18n::Texts) -> impl 
     }
 }
 
-fn messages_for(attempt: &AttemptLog, texts: &'static crate::i18n::Texts) -> Vec<Message> {
+fn messages_for(attempt: &AttemptLog, texts: &'static SequenceTexts) -> Vec<Message> {
     let (client, server, db) = (0, 1, 2);
     let key = attempt.key.as_deref().map(short_key).unwrap_or_default();
     let msg = |from, to, label: String, style| Message {
@@ -127,32 +128,32 @@ fn messages_for(attempt: &AttemptLog, texts: &'static crate::i18n::Texts) -> Vec
     let to_db = |label: &str, style| msg(server, db, label.into(), style);
     let answer = |label: &str, style| msg(server, client, format!("{status} {label}"), style);
     match &attempt.explain {
-        Explain::Sending => messages.push(to_db(texts.seq_working, "pending")),
+        Explain::Sending => messages.push(to_db(texts.working, "pending")),
         Explain::Created => {
             if attempt.delay_ms == 0 {
                 // Nothing to wait for: the server claims and commits in one transaction.
-                messages.push(to_db(texts.seq_at_once, "store"));
+                messages.push(to_db(texts.at_once, "store"));
             } else {
-                messages.push(to_db(texts.seq_claim, "store"));
-                messages.push(to_db(texts.seq_commit, "store"));
+                messages.push(to_db(texts.claim, "store"));
+                messages.push(to_db(texts.commit, "store"));
             }
-            messages.push(answer(texts.seq_created, "ok"));
+            messages.push(answer(texts.created, "ok"));
         }
         Explain::Replayed => {
-            messages.push(to_db(texts.seq_lookup_done, "lookup"));
+            messages.push(to_db(texts.lookup_done, "lookup"));
             messages.push(answer("Idempotent-Replayed: true", "replay"));
         }
         Explain::InFlight => {
-            messages.push(to_db(texts.seq_lookup_busy, "lookup"));
+            messages.push(to_db(texts.lookup_busy, "lookup"));
             messages.push(answer("Retry-After", "wait"));
         }
         Explain::Mismatch => {
-            messages.push(to_db(texts.seq_lookup_other, "lookup"));
-            messages.push(answer(texts.seq_refused, "bad"));
+            messages.push(to_db(texts.lookup_other, "lookup"));
+            messages.push(answer(texts.refused, "bad"));
         }
-        Explain::Prepared => messages.push(answer(texts.seq_issued, "ok")),
+        Explain::Prepared => messages.push(answer(texts.issued, "ok")),
         Explain::Network(_) | Explain::Interrupted => {
-            messages.push(msg(server, client, texts.seq_lost.into(), "lost"));
+            messages.push(msg(server, client, texts.lost.into(), "lost"));
         }
         Explain::KeyExpired | Explain::Problem { .. } => {
             messages.push(msg(server, client, status, "bad"));

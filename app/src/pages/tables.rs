@@ -7,19 +7,19 @@ use crate::i18n::Text;
 use crate::lab::{short_key, use_lab};
 
 const ORDER_COLUMNS: [Text; 5] = [
-    |t| t.col_order,
-    |t| t.col_user,
-    |t| t.col_items,
-    |t| t.col_key,
-    |t| t.col_created,
+    |t| t.tables.col_order,
+    |t| t.tables.col_user,
+    |t| t.tables.col_items,
+    |t| t.timeline.col_key,
+    |t| t.tables.col_created,
 ];
 const RECORD_COLUMNS: [Text; 6] = [
-    |t| t.col_key,
-    |t| t.col_state,
-    |t| t.col_fingerprint,
-    |t| t.col_stored,
-    |t| t.col_replays,
-    |t| t.col_expires,
+    |t| t.timeline.col_key,
+    |t| t.tables.col_state,
+    |t| t.tables.col_fingerprint,
+    |t| t.tables.col_stored,
+    |t| t.tables.col_replays,
+    |t| t.tables.col_expires,
 ];
 
 #[component]
@@ -38,7 +38,7 @@ pub fn OrdersTable() -> impl IntoView {
             .collect::<Vec<_>>()
     };
     view! {
-        <h2>{move || texts().orders}" "<span class="count" data-testid="orders-count">{move || shown().len()}</span></h2>
+        <h2>{move || texts().tables.orders}" "<span class="count" data-testid="orders-count">{move || shown().len()}</span></h2>
         <label class="check">
             <input
                 type="checkbox"
@@ -50,11 +50,11 @@ pub fn OrdersTable() -> impl IntoView {
                     state.settings.update(|s| s.only_mine = on);
                 }
             />
-            <span>{move || texts().only_mine}</span>
+            <span>{move || texts().tables.only_mine}</span>
         </label>
         <Show
             when=move || !shown().is_empty()
-            fallback=move || view! { <p class="empty">{texts().orders_empty}</p> }
+            fallback=move || view! { <p class="empty">{texts().tables.orders_empty}</p> }
         >
             <div class="scroll">
                 <table data-testid="orders">
@@ -79,7 +79,7 @@ pub fn OrdersTable() -> impl IntoView {
                                             <td class="mono" title=order.id.clone()>
                                                 {short_key(&order.id)}
                                                 {duplicate.then(|| view! {
-                                                    " "<span class="tag dup" data-testid="duplicate" title=texts.duplicate_title>{texts.duplicate}</span>
+                                                    " "<span class="tag dup" data-testid="duplicate" title=texts.tables.duplicate_title>{texts.tables.duplicate}</span>
                                                 })}
                                             </td>
                                             <td>{order.user_id}</td>
@@ -104,17 +104,17 @@ pub fn RecordsTable() -> impl IntoView {
     let texts = move || state.texts();
     let records = move || state.records.get();
     view! {
-        <h2>{move || texts().records}</h2>
+        <h2>{move || texts().tables.records}</h2>
         <p class="backend" data-testid="backend">
             {move || match state.backend.get().as_deref() {
-                Some("postgres") => texts().kept_in_postgres,
-                Some(_) => texts().kept_in_sqlite,
+                Some("postgres") => texts().tables.kept_in_postgres,
+                Some(_) => texts().tables.kept_in_sqlite,
                 None => "",
             }}
         </p>
         <Show
             when=move || !records().is_empty()
-            fallback=move || view! { <p class="empty">{texts().records_empty}</p> }
+            fallback=move || view! { <p class="empty">{texts().tables.records_empty}</p> }
         >
             <div class="scroll">
                 <table data-testid="records">
@@ -126,9 +126,9 @@ pub fn RecordsTable() -> impl IntoView {
                                 .into_iter()
                                 .map(|record| {
                                     let (state_text, class) = match record.state {
-                                        RecordStateView::InFlight => (texts.state_in_flight, "wait"),
-                                        RecordStateView::Completed => (texts.state_completed, "ok"),
-                                        RecordStateView::Expired => (texts.state_expired, "muted"),
+                                        RecordStateView::InFlight => (texts.tables.state_in_flight, "wait"),
+                                        RecordStateView::Completed => (texts.tables.state_completed, "ok"),
+                                        RecordStateView::Expired => (texts.tables.state_expired, "muted"),
                                     };
                                     view! {
                                         <tr class=class data-testid="record-row">

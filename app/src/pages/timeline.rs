@@ -2,20 +2,20 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{Text, Texts};
+use crate::i18n::{Text, TimelineTexts};
 use crate::lab::{
     client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain, LeaseNote,
 };
 
 const COLUMNS: [Text; 8] = [
     |_| "#",
-    |t| t.col_time,
-    |t| t.col_key,
-    |t| t.col_sent,
-    |t| t.col_status,
-    |t| t.col_replayed,
-    |t| t.col_latency,
-    |t| t.col_what,
+    |t| t.timeline.col_time,
+    |t| t.timeline.col_key,
+    |t| t.timeline.col_sent,
+    |t| t.timeline.col_status,
+    |t| t.timeline.col_replayed,
+    |t| t.timeline.col_latency,
+    |t| t.timeline.col_what,
 ];
 
 #[component]
@@ -24,16 +24,16 @@ pub fn Timeline() -> impl IntoView {
     let texts = move || state.texts();
     let attempts = move || state.attempts();
     view! {
-        <h2>{move || texts().timeline}</h2>
+        <h2>{move || texts().timeline.heading}</h2>
         <Show
             when=move || { state.attempt_count() > 0 }
-            fallback=move || view! { <p class="empty">{texts().timeline_empty}</p> }
+            fallback=move || view! { <p class="empty">{texts().timeline.empty}</p> }
         >
             <div class="scroll">
                 <table class="timeline" data-testid="timeline">
                     <thead>{super::header_row(&COLUMNS)}</thead>
                     <tbody>
-                        {move || attempts().into_iter().map(|a| row(a, texts())).collect_view()}
+                        {move || attempts().into_iter().map(|a| row(a, &texts().timeline)).collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -41,7 +41,7 @@ pub fn Timeline() -> impl IntoView {
     }
 }
 
-fn row(attempt: AttemptLog, texts: &'static Texts) -> impl IntoView {
+fn row(attempt: AttemptLog, texts: &'static TimelineTexts) -> impl IntoView {
     let status = match (attempt.status, &attempt.explain) {
         (Some(status), _) => status.to_string(),
         (None, Explain::Sending) => "…".into(),
@@ -80,7 +80,7 @@ fn row(attempt: AttemptLog, texts: &'static Texts) -> impl IntoView {
 }
 
 /// The request and response as raw HTTP, and a curl command to send the request again.
-fn raw_http(exchange: Exchange, texts: &'static Texts) -> impl IntoView {
+fn raw_http(exchange: Exchange, texts: &'static TimelineTexts) -> impl IntoView {
     let curl = exchange.curl.clone();
     view! {
         <details class="raw">
@@ -95,14 +95,14 @@ fn raw_http(exchange: Exchange, texts: &'static Texts) -> impl IntoView {
     }
 }
 
-fn lease_note(note: LeaseNote, texts: &'static Texts) -> &'static str {
+fn lease_note(note: LeaseNote, texts: &'static TimelineTexts) -> &'static str {
     match note {
         LeaseNote::OutlivedCommitted => texts.lease_outlived_committed,
         LeaseNote::OutlivedFenced => texts.lease_outlived_fenced,
     }
 }
 
-fn explain(explain: &Explain, texts: &'static Texts) -> String {
+fn explain(explain: &Explain, texts: &'static TimelineTexts) -> String {
     match explain {
         Explain::Sending => String::new(),
         Explain::Created => texts.explain_created.into(),

@@ -1,0 +1,357 @@
+//! Every text on the page, in English (`en.rs`) and Japanese (`ja.rs`). Our own words; the
+//! chapter's are its author's. A `{}` in a text is filled in with `fill`.
+//!
+//! The texts are grouped per panel, so each panel's words sit together. Both languages name
+//! every field of every group: a text missing in one of them does not compile.
+
+mod en;
+mod ja;
+pub mod lesson;
+
+pub use en::EN;
+pub use ja::JA;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+}
+
+/// The cookie that remembers the learner's language, so the server renders it from the first byte.
+pub const LANG_COOKIE: &str = "lab_lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().get(..2)?.to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "ja" => Some(Lang::Ja),
+            _ => None,
+        }
+    }
+
+    /// The first supported language in an `Accept-Language` header.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        header
+            .split(',')
+            .find_map(|part| Lang::from_code(part.split(';').next()?))
+    }
+
+    /// The language named by the `lab_lang` cookie in a `Cookie` header.
+    pub fn from_cookie_header(header: &str) -> Option<Lang> {
+        header.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == LANG_COOKIE)
+                .then(|| Lang::from_code(value))
+                .flatten()
+        })
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Ja => &JA,
+        }
+    }
+}
+
+/// Picks one text out of the current language's texts.
+pub type Text = fn(&Texts) -> &'static str;
+
+pub fn fill(template: &str, value: impl std::fmt::Display) -> String {
+    template.replacen("{}", &value.to_string(), 1)
+}
+
+/// Every text on the page, one group per panel.
+pub struct Texts {
+    pub page: PageTexts,
+    pub mode: ModeTexts,
+    pub order: OrderTexts,
+    pub controls: ControlsTexts,
+    pub accidents: AccidentsTexts,
+    pub status: StatusTexts,
+    pub timeline: TimelineTexts,
+    pub tables: TablesTexts,
+    pub sequence: SequenceTexts,
+    pub scenarios: ScenariosTexts,
+    pub mismatch: MismatchTexts,
+    pub compare: CompareTexts,
+    pub guide: GuideTexts,
+    pub secure: SecureTexts,
+    pub quiz: QuizTexts,
+}
+
+/// The masthead, the banners and the not-found page.
+pub struct PageTexts {
+    pub title: &'static str,
+    pub tagline: &'static str,
+    pub language: &'static str,
+    pub not_hydrated: &'static str,
+    pub server_unreachable: &'static str,
+    pub not_found: &'static str,
+    pub back: &'static str,
+}
+
+/// Who creates the key: the two choices, their gains and risks.
+pub struct ModeTexts {
+    pub heading: &'static str,
+    pub client: &'static str,
+    pub client_gain: &'static str,
+    pub client_risk: &'static str,
+    pub server: &'static str,
+    pub server_gain: &'static str,
+    pub server_risk: &'static str,
+    pub server_note: &'static str,
+}
+
+/// The order form and its buttons.
+pub struct OrderTexts {
+    pub heading: &'static str,
+    pub user_id: &'static str,
+    pub sku: &'static str,
+    pub qty: &'static str,
+    pub add_item: &'static str,
+    pub remove_item: &'static str,
+    pub place_order: &'static str,
+    pub place_new_order: &'static str,
+    pub place_order_user_key: &'static str,
+    pub send_again: &'static str,
+    pub new_order: &'static str,
+    pub abandon: &'static str,
+    pub abandon_note: &'static str,
+    pub edited_note: &'static str,
+    pub edited_note_user_key: &'static str,
+}
+
+/// The lab's knobs: server delay, the pending button, reset.
+pub struct ControlsTexts {
+    pub heading: &'static str,
+    pub delay: &'static str,
+    pub delay_note: &'static str,
+    pub disable_while_pending: &'static str,
+    pub disable_note: &'static str,
+    pub reset: &'static str,
+}
+
+/// The accidents the learner can cause on purpose.
+pub struct AccidentsTexts {
+    pub heading: &'static str,
+    pub new_key: &'static str,
+    pub new_key_note: &'static str,
+    pub reuse: &'static str,
+    pub reuse_note: &'static str,
+    pub reuse_not_server: &'static str,
+    pub lose: &'static str,
+    pub lose_note: &'static str,
+    pub fail_prepare: &'static str,
+    pub fail_prepare_note: &'static str,
+}
+
+/// The status line under the order form, and the operation's key.
+pub struct StatusTexts {
+    pub idle: &'static str,
+    pub idle_server: &'static str,
+    pub preparing: &'static str,
+    pub sending: &'static str,
+    pub waiting: &'static str,
+    pub done: &'static str,
+    pub done_replayed: &'static str,
+    pub failed: &'static str,
+    pub resuming: &'static str,
+    pub current_key: &'static str,
+    pub key_expires: &'static str,
+}
+
+/// The attempts table: its columns, what each attempt means, its raw HTTP.
+pub struct TimelineTexts {
+    pub heading: &'static str,
+    pub empty: &'static str,
+    pub col_time: &'static str,
+    pub col_key: &'static str,
+    pub col_sent: &'static str,
+    pub col_status: &'static str,
+    pub col_replayed: &'static str,
+    pub col_latency: &'static str,
+    pub col_what: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub network_error: &'static str,
+    pub prepare_call: &'static str,
+    pub extra_click: &'static str,
+    pub explain_created: &'static str,
+    pub explain_replayed: &'static str,
+    pub explain_in_flight: &'static str,
+    pub explain_mismatch: &'static str,
+    pub explain_network: &'static str,
+    pub explain_prepared: &'static str,
+    pub explain_key_expired: &'static str,
+    pub explain_interrupted: &'static str,
+    pub lease_outlived_committed: &'static str,
+    pub lease_outlived_fenced: &'static str,
+    pub raw_http: &'static str,
+    pub no_response: &'static str,
+    pub copy: &'static str,
+}
+
+/// The server's orders and idempotency records.
+pub struct TablesTexts {
+    pub orders: &'static str,
+    pub orders_empty: &'static str,
+    pub only_mine: &'static str,
+    pub col_order: &'static str,
+    pub col_user: &'static str,
+    pub col_items: &'static str,
+    pub col_created: &'static str,
+    pub duplicate: &'static str,
+    pub duplicate_title: &'static str,
+    pub records: &'static str,
+    pub records_empty: &'static str,
+    pub kept_in_sqlite: &'static str,
+    pub kept_in_postgres: &'static str,
+    pub col_state: &'static str,
+    pub col_fingerprint: &'static str,
+    pub col_stored: &'static str,
+    pub col_replays: &'static str,
+    pub col_expires: &'static str,
+    pub state_in_flight: &'static str,
+    pub state_completed: &'static str,
+    pub state_expired: &'static str,
+    pub refresh: &'static str,
+}
+
+/// The sequence diagram: its stepper, lanes and arrows.
+pub struct SequenceTexts {
+    pub heading: &'static str,
+    pub hint: &'static str,
+    pub step_back: &'static str,
+    pub step_forward: &'static str,
+    pub step_all: &'static str,
+    pub lane_client: &'static str,
+    pub lane_server: &'static str,
+    pub lane_database: &'static str,
+    pub working: &'static str,
+    pub claim: &'static str,
+    pub commit: &'static str,
+    pub at_once: &'static str,
+    pub created: &'static str,
+    pub lookup_done: &'static str,
+    pub lookup_busy: &'static str,
+    pub lookup_other: &'static str,
+    pub refused: &'static str,
+    pub issued: &'static str,
+    pub lost: &'static str,
+}
+
+/// The one-click scenarios.
+pub struct ScenariosTexts {
+    pub heading: &'static str,
+    pub confirm: &'static str,
+    pub storm: &'static str,
+    pub storm_hint: &'static str,
+    pub reload: &'static str,
+    pub reload_hint: &'static str,
+    pub lost: &'static str,
+    pub lost_hint: &'static str,
+    pub new_key: &'static str,
+    pub new_key_hint: &'static str,
+    pub reuse: &'static str,
+    pub reuse_hint: &'static str,
+    pub prepare: &'static str,
+    pub prepare_hint: &'static str,
+}
+
+/// A 422: the first request under the key beside the refused one.
+pub struct MismatchTexts {
+    pub title: &'static str,
+    pub first: &'static str,
+    pub now: &'static str,
+    pub why: &'static str,
+}
+
+/// Client-generated and server-issued keys, side by side.
+pub struct CompareTexts {
+    pub heading: &'static str,
+    pub aspect: &'static str,
+    pub benefits: &'static str,
+    pub costs: &'static str,
+    pub pitfalls: &'static str,
+    pub fits: &'static str,
+    pub client_benefits: &'static str,
+    pub server_benefits: &'static str,
+    pub client_costs: &'static str,
+    pub server_costs: &'static str,
+    pub client_pitfalls: &'static str,
+    pub server_pitfalls: &'static str,
+    pub client_fits: &'static str,
+    pub server_fits: &'static str,
+}
+
+/// The decision guide.
+pub struct GuideTexts {
+    pub heading: &'static str,
+    pub flaky: &'static str,
+    pub many: &'static str,
+    pub ttl: &'static str,
+    pub small: &'static str,
+    pub client: &'static str,
+    pub server: &'static str,
+    pub default: &'static str,
+}
+
+/// Accident 3: crypto.randomUUID() outside secure contexts.
+pub struct SecureTexts {
+    pub heading: &'static str,
+    pub now: &'static str,
+    pub uuid: &'static str,
+    pub why: &'static str,
+    pub fix: &'static str,
+}
+
+/// The quiz.
+pub struct QuizTexts {
+    pub heading: &'static str,
+    pub q1: &'static str,
+    pub case_pay: &'static str,
+    pub case_partner: &'static str,
+    pub case_admin: &'static str,
+    pub why_pay: &'static str,
+    pub why_partner: &'static str,
+    pub why_admin: &'static str,
+    pub q2: &'static str,
+    pub opt_second: &'static str,
+    pub opt_replay: &'static str,
+    pub opt_422: &'static str,
+    pub opt_overwrite: &'static str,
+    pub why_422: &'static str,
+    pub right: &'static str,
+    pub wrong: &'static str,
+    pub client: &'static str,
+    pub server: &'static str,
+    pub check_live: &'static str,
+    pub live_result: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_comes_from_cookie_or_accept_language() {
+        assert_eq!(Lang::from_cookie_header("a=b; lab_lang=ja"), Some(Lang::Ja));
+        assert_eq!(Lang::from_cookie_header("a=b"), None);
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,ja;q=0.8,en;q=0.5"),
+            Some(Lang::Ja)
+        );
+        assert_eq!(Lang::from_accept_language("de"), None);
+    }
+}
