@@ -106,6 +106,13 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    /// The server's problem details, when the body is one.
+    pub fn problem(&self) -> Option<crate::api::Problem> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
 /// Sends one request; gives up (aborting it) after `timeout_ms`. `Err` is a network failure:
 /// no answer reached the page, whatever the server did.
 pub async fn send(

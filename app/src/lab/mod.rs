@@ -6,6 +6,10 @@
 
 pub mod client;
 pub mod driver;
+pub mod operation;
+pub mod retry;
+
+pub use operation::Operation;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -141,60 +145,6 @@ pub struct Exchange {
     pub request: String,
     pub response: Option<String>,
     pub curl: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Operation {
-    pub mode: KeyMode,
-    pub key: Option<String>,
-    pub key_expires_at: Option<String>,
-    pub body: CreateOrderRequest,
-    pub attempts: Vec<AttemptLog>,
-    pub phase: Phase,
-    /// Set when a reload found this operation pending.
-    #[serde(default)]
-    pub resumed: bool,
-    /// On a 422: the body this key was first used for.
-    #[serde(default)]
-    pub conflict: Option<CreateOrderRequest>,
-}
-
-impl Operation {
-    pub fn new(mode: KeyMode, body: CreateOrderRequest) -> Self {
-        Self {
-            mode,
-            key: None,
-            key_expires_at: None,
-            body,
-            attempts: Vec::new(),
-            phase: Phase::Pending,
-            resumed: false,
-            conflict: None,
-        }
-    }
-
-    pub fn is_pending(&self) -> bool {
-        self.phase == Phase::Pending
-    }
-
-    /// Attempts that got no answer, or a server error: what the retry limit counts. A 409 is
-    /// an answer ("wait"), so waiting out a dead request's lease never exhausts the retries.
-    pub fn failed_attempts(&self) -> u32 {
-        self.attempts
-            .iter()
-            .filter(|a| {
-                matches!(a.explain, Explain::Network(_) | Explain::Interrupted)
-                    || a.status.is_some_and(|s| s >= 500)
-            })
-            .count() as u32
-    }
-
-    pub fn order_attempts(&self) -> u32 {
-        self.attempts
-            .iter()
-            .filter(|a| a.kind == AttemptKind::Order)
-            .count() as u32
-    }
 }
 
 /// What the page is doing right now (not saved: a reload starts it again).

@@ -9,7 +9,7 @@ mod timeline;
 
 use leptos::prelude::*;
 
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Lang, Text, Texts};
 use crate::lab::{client, driver, use_lab, LabState};
 
 /// The language to render in: the `lab_lang` cookie, else the browser's Accept-Language.
@@ -184,6 +184,31 @@ fn header_row(cells: &'static [Text]) -> impl IntoView {
         })
         .collect_view();
     view! { <tr>{cells}</tr> }
+}
+
+/// A table body with one row per item, keyed by `key`: when the list changes, only the rows
+/// whose own item changed are drawn again. Every row follows the language.
+fn keyed_rows<T, K, V>(
+    items: Memo<Vec<T>>,
+    key: fn(&T) -> &K,
+    row: fn(T, &'static Texts) -> V,
+) -> impl IntoView
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let state = use_lab();
+    let keys =
+        move || items.with(|all| all.iter().map(|item| key(item).clone()).collect::<Vec<_>>());
+    view! {
+        <For each=keys key=|id| id.clone() let:id>
+            {
+                let item = Memo::new(move |_| items.with(|all| all.iter().find(|item| *key(item) == id).cloned()));
+                move || item.get().map(|item| row(item, state.texts()))
+            }
+        </For>
+    }
 }
 
 #[component]

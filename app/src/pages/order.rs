@@ -4,22 +4,30 @@ use leptos::prelude::*;
 
 use crate::api::{OrderItem, MAX_ITEMS, MAX_QTY};
 use crate::i18n::fill;
-use crate::lab::{driver, short_key, use_lab, Activity, KeyMode, Phase};
+use crate::lab::{driver, short_key, use_lab, Activity, KeyMode, Operation, Phase};
 
 #[component]
 pub fn OrderPanel() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let operation = move || state.operation.get();
-    let pending = move || operation().is_some_and(|op| op.is_pending());
-    let finished = move || operation().is_some_and(|op| !op.is_pending());
+    // Read from the operation without cloning it, and only passed on when they change.
+    let operation_is = move |test: fn(&Operation) -> bool| {
+        Memo::new(move |_| state.operation.with(|op| op.as_ref().is_some_and(test)))
+    };
+    let pending = operation_is(Operation::is_pending);
+    let finished = operation_is(|op| !op.is_pending());
     // Editing the form after an operation began makes the next click a new operation.
-    let edited = move || operation().is_some_and(|op| op.body != state.draft.get());
+    let edited = Memo::new(move |_| {
+        state.operation.with(|op| {
+            op.as_ref()
+                .is_some_and(|op| state.draft.with(|draft| op.body != *draft))
+        })
+    });
     let primary_disabled = move || {
         let settings = state.settings.get();
         !state.hydrated.get()
-            || (pending() && !edited() && settings.disable_while_pending)
-            || (finished() && !edited())
+            || (pending.get() && !edited.get() && settings.disable_while_pending)
+            || (finished.get() && !edited.get())
     };
     // Accident 2 keeps one key per user: an edited order is then *not* a new key.
     let user_key = Memo::new(move |_| {
@@ -27,7 +35,7 @@ pub fn OrderPanel() -> impl IntoView {
         settings.reuse_user_key && settings.mode == KeyMode::Client
     });
     let primary = move |_| {
-        if pending() && !edited() {
+        if pending.get() && !edited.get() {
             driver::send_again(state);
         } else {
             driver::start(state);
@@ -46,13 +54,13 @@ pub fn OrderPanel() -> impl IntoView {
                     disabled=primary_disabled
                     on:click=primary
                 >
-                    {move || match (edited(), user_key.get()) {
+                    {move || match (edited.get(), user_key.get()) {
                         (false, _) => texts().order.place_order,
                         (true, false) => texts().order.place_new_order,
                         (true, true) => texts().order.place_order_user_key,
                     }}
                 </button>
-                <Show when=finished>
+                <Show when=move || finished.get()>
                     <button type="button" data-testid="send-again" on:click=move |_| driver::send_again(state)>
                         {move || texts().order.send_again}
                     </button>
@@ -60,18 +68,18 @@ pub fn OrderPanel() -> impl IntoView {
                         {move || texts().order.new_order}
                     </button>
                 </Show>
-                <Show when=pending>
+                <Show when=move || pending.get()>
                     <button type="button" class="danger" data-testid="abandon" on:click=move |_| driver::abandon(state)>
                         {move || texts().order.abandon}
                     </button>
                 </Show>
             </div>
-            <Show when=move || edited() && operation().is_some()>
+            <Show when=move || edited.get()>
                 <p class="note" data-testid="edited-note">
                     {move || if user_key.get() { texts().order.edited_note_user_key } else { texts().order.edited_note }}
                 </p>
             </Show>
-            <Show when=move || pending() && !state.server_up.get()>
+            <Show when=move || pending.get() && !state.server_up.get()>
                 <p class="note">{move || texts().order.abandon_note}</p>
             </Show>
             <StatusLine/>
@@ -182,6 +190,11 @@ fn OrderForm() -> impl IntoView {
 #[component]
 fn StatusLine() -> impl IntoView {
     let state = use_lab();
+    let phase = Memo::new(move |_| {
+        state
+            .operation
+            .with(|op| op.as_ref().map(|op| op.phase.clone()))
+    });
     let status = move || {
         let texts = state.texts();
         match state.activity.get() {
@@ -190,7 +203,7 @@ fn StatusLine() -> impl IntoView {
             Activity::Waiting { seconds } => return fill(texts.status.waiting, seconds),
             Activity::Idle => {}
         }
-        match state.operation.get().map(|op| op.phase) {
+        match phase.get() {
             None if state.settings.with(|s| s.mode) == KeyMode::Server => {
                 texts.status.idle_server.to_owned()
             }
@@ -203,22 +216,25 @@ fn StatusLine() -> impl IntoView {
             }
         }
     };
-    let phase_class = move || match state.operation.get().map(|op| op.phase) {
+    let phase_class = move || match phase.get() {
         Some(Phase::Done { .. }) => "status done",
         Some(Phase::Failed { .. }) => "status failed",
         _ => "status",
     };
-    let key = move || {
-        state
-            .operation
-            .get()
-            .and_then(|op| op.key.map(|k| (k, op.key_expires_at, op.resumed)))
-    };
+    // Only the key line's own facts: it is not drawn again for every attempt.
+    let key = Memo::new(move |_| {
+        state.operation.with(|op| {
+            op.as_ref().and_then(|op| {
+                let key = op.key.clone()?;
+                Some((key, op.key_expires_at.clone(), op.resumed))
+            })
+        })
+    });
     view! {
         <div class=phase_class>
             <p aria-live="polite" role="status" data-testid="status">{status}</p>
             {move || {
-                key()
+                key.get()
                     .map(|(key, expires, resumed)| {
                         let texts = state.texts();
                         view! {

@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::api::RecordStateView;
-use crate::i18n::Text;
+use crate::api::{IdempotencyRecordView, Order, RecordStateView};
+use crate::i18n::{Text, Texts};
 use crate::lab::{short_key, use_lab};
 
 const ORDER_COLUMNS: [Text; 5] = [
@@ -26,19 +26,29 @@ const RECORD_COLUMNS: [Text; 6] = [
 pub fn OrdersTable() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let only_mine = move || state.settings.get().only_mine;
-    let shown = move || {
-        let user = state.draft.get().user_id;
+    let only_mine = move || state.settings.with(|s| s.only_mine);
+    // The orders shown, each with whether it repeats an earlier one.
+    let shown = Memo::new(move |_| {
+        let user = state.draft.with(|d| d.user_id.clone());
         let mine = only_mine();
-        state
-            .orders
-            .get()
+        let orders: Vec<Order> = state.orders.with(|orders| {
+            orders
+                .iter()
+                .filter(|o| !mine || o.user_id == user)
+                .cloned()
+                .collect()
+        });
+        let duplicates = duplicate_ids(&orders);
+        orders
             .into_iter()
-            .filter(|o| !mine || o.user_id == user)
+            .map(|order| {
+                let duplicate = duplicates.contains(&order.id);
+                (order, duplicate)
+            })
             .collect::<Vec<_>>()
-    };
+    });
     view! {
-        <h2>{move || texts().tables.orders}" "<span class="count" data-testid="orders-count">{move || shown().len()}</span></h2>
+        <h2>{move || texts().tables.orders}" "<span class="count" data-testid="orders-count">{move || shown.with(Vec::len)}</span></h2>
         <label class="check">
             <input
                 type="checkbox"
@@ -53,48 +63,40 @@ pub fn OrdersTable() -> impl IntoView {
             <span>{move || texts().tables.only_mine}</span>
         </label>
         <Show
-            when=move || !shown().is_empty()
+            when=move || !shown.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.orders_empty}</p> }
         >
             <div class="scroll">
                 <table data-testid="orders">
                     <thead>{super::header_row(&ORDER_COLUMNS)}</thead>
-                    <tbody>
-                        {move || {
-                            let texts = texts();
-                            let orders = shown();
-                            let duplicates = duplicate_ids(&orders);
-                            orders
-                                .into_iter()
-                                .map(|order| {
-                                    let duplicate = duplicates.contains(&order.id);
-                                    let items = order
-                                        .items
-                                        .iter()
-                                        .map(|i| format!("{} ×{}", i.sku, i.qty))
-                                        .collect::<Vec<_>>()
-                                        .join(", ");
-                                    view! {
-                                        <tr data-testid="order-row" class:duplicate=duplicate>
-                                            <td class="mono" title=order.id.clone()>
-                                                {short_key(&order.id)}
-                                                {duplicate.then(|| view! {
-                                                    " "<span class="tag dup" data-testid="duplicate" title=texts.tables.duplicate_title>{texts.tables.duplicate}</span>
-                                                })}
-                                            </td>
-                                            <td>{order.user_id}</td>
-                                            <td>{items}</td>
-                                            <td class="mono" title=order.idempotency_key.clone()>{short_key(&order.idempotency_key)}</td>
-                                            <td class="mono">{order.created_at}</td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </tbody>
+                    <tbody>{super::keyed_rows(shown, |(order, _)| &order.id, order_row)}</tbody>
                 </table>
             </div>
         </Show>
+    }
+}
+
+fn order_row((order, duplicate): (Order, bool), texts: &'static Texts) -> impl IntoView {
+    let texts = &texts.tables;
+    let items = order
+        .items
+        .iter()
+        .map(|i| format!("{} ×{}", i.sku, i.qty))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <tr data-testid="order-row" class:duplicate=duplicate>
+            <td class="mono" title=order.id.clone()>
+                {short_key(&order.id)}
+                {duplicate.then(|| view! {
+                    " "<span class="tag dup" data-testid="duplicate" title=texts.duplicate_title>{texts.duplicate}</span>
+                })}
+            </td>
+            <td>{order.user_id}</td>
+            <td>{items}</td>
+            <td class="mono" title=order.idempotency_key.clone()>{short_key(&order.idempotency_key)}</td>
+            <td class="mono">{order.created_at}</td>
+        </tr>
     }
 }
 
@@ -102,7 +104,7 @@ pub fn OrdersTable() -> impl IntoView {
 pub fn RecordsTable() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let records = move || state.records.get();
+    let records = Memo::new(move |_| state.records.get());
     view! {
         <h2>{move || texts().tables.records}</h2>
         <p class="backend" data-testid="backend">
@@ -113,47 +115,42 @@ pub fn RecordsTable() -> impl IntoView {
             }}
         </p>
         <Show
-            when=move || !records().is_empty()
+            when=move || !records.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.records_empty}</p> }
         >
             <div class="scroll">
                 <table data-testid="records">
                     <thead>{super::header_row(&RECORD_COLUMNS)}</thead>
-                    <tbody>
-                        {move || {
-                            let texts = texts();
-                            records()
-                                .into_iter()
-                                .map(|record| {
-                                    let (state_text, class) = match record.state {
-                                        RecordStateView::InFlight => (texts.tables.state_in_flight, "wait"),
-                                        RecordStateView::Completed => (texts.tables.state_completed, "ok"),
-                                        RecordStateView::Expired => (texts.tables.state_expired, "muted"),
-                                    };
-                                    view! {
-                                        <tr class=class data-testid="record-row">
-                                            <td class="mono" title=record.key.clone()>{short_key(&record.key)}</td>
-                                            <td>{state_text}</td>
-                                            <td class="mono">{record.fingerprint_prefix}</td>
-                                            <td class="mono">{record.stored_status.map(|s| s.to_string())}</td>
-                                            <td class="mono">{record.replay_count}</td>
-                                            <td class="mono">{record.expires_at}</td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </tbody>
+                    <tbody>{super::keyed_rows(records, |record| &record.key, record_row)}</tbody>
                 </table>
             </div>
         </Show>
     }
 }
 
+fn record_row(record: IdempotencyRecordView, texts: &'static Texts) -> impl IntoView {
+    let texts = &texts.tables;
+    let (state_text, class) = match record.state {
+        RecordStateView::InFlight => (texts.state_in_flight, "wait"),
+        RecordStateView::Completed => (texts.state_completed, "ok"),
+        RecordStateView::Expired => (texts.state_expired, "muted"),
+    };
+    view! {
+        <tr class=class data-testid="record-row">
+            <td class="mono" title=record.key.clone()>{short_key(&record.key)}</td>
+            <td>{state_text}</td>
+            <td class="mono">{record.fingerprint_prefix}</td>
+            <td class="mono">{record.stored_status.map(|s| s.to_string())}</td>
+            <td class="mono">{record.replay_count}</td>
+            <td class="mono">{record.expires_at}</td>
+        </tr>
+    }
+}
+
 /// Orders that repeat an earlier one (same user, same items) under another key: the
 /// signature of a retry that became a second operation.
-fn duplicate_ids(orders: &[crate::api::Order]) -> Vec<String> {
-    let mut oldest_first: Vec<&crate::api::Order> = orders.iter().collect();
+fn duplicate_ids(orders: &[Order]) -> Vec<String> {
+    let mut oldest_first: Vec<&Order> = orders.iter().collect();
     oldest_first.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     let mut duplicates = Vec::new();
     for (index, order) in oldest_first.iter().enumerate() {

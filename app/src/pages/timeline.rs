@@ -22,7 +22,7 @@ const COLUMNS: [Text; 8] = [
 pub fn Timeline() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let attempts = move || state.attempts();
+    let attempts = Memo::new(move |_| state.attempts());
     view! {
         <h2>{move || texts().timeline.heading}</h2>
         <Show
@@ -33,7 +33,7 @@ pub fn Timeline() -> impl IntoView {
                 <table class="timeline" data-testid="timeline">
                     <thead>{super::header_row(&COLUMNS)}</thead>
                     <tbody>
-                        {move || attempts().into_iter().map(|a| row(a, &texts().timeline)).collect_view()}
+                        {super::keyed_rows(attempts, |a| &a.id, |a, t| row(a, &t.timeline))}
                     </tbody>
                 </table>
             </div>

@@ -1,0 +1,308 @@
+//! One operation — what the learner meant ("order these items once") — with its key and its
+//! attempts, and the `Run` that drives the current one.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::client::{self, Answer};
+use super::{Activity, AttemptKind, AttemptLog, Exchange, Explain, KeyMode, LabState, Phase};
+use crate::api::CreateOrderRequest;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub mode: KeyMode,
+    pub key: Option<String>,
+    pub key_expires_at: Option<String>,
+    pub body: CreateOrderRequest,
+    pub attempts: Vec<AttemptLog>,
+    pub phase: Phase,
+    /// Set when a reload found this operation pending.
+    #[serde(default)]
+    pub resumed: bool,
+    /// On a 422: the body this key was first used for.
+    #[serde(default)]
+    pub conflict: Option<CreateOrderRequest>,
+}
+
+impl Operation {
+    pub fn new(mode: KeyMode, body: CreateOrderRequest) -> Self {
+        Self {
+            mode,
+            key: None,
+            key_expires_at: None,
+            body,
+            attempts: Vec::new(),
+            phase: Phase::Pending,
+            resumed: false,
+            conflict: None,
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.phase == Phase::Pending
+    }
+
+    /// Attempts that got no answer, or a server error: what the retry limit counts. A 409 is
+    /// an answer ("wait"), so waiting out a dead request's lease never exhausts the retries.
+    pub fn failed_attempts(&self) -> u32 {
+        self.attempts
+            .iter()
+            .filter(|a| {
+                matches!(a.explain, Explain::Network(_) | Explain::Interrupted)
+                    || a.status.is_some_and(|s| s >= 500)
+            })
+            .count() as u32
+    }
+
+    pub fn order_attempts(&self) -> u32 {
+        self.attempts
+            .iter()
+            .filter(|a| a.kind == AttemptKind::Order)
+            .count() as u32
+    }
+
+    /// A reload found this operation: what was on its way when the page went never got an
+    /// answer here, though the server may have finished it.
+    pub fn mark_interrupted(&mut self) {
+        self.resumed = true;
+        for attempt in &mut self.attempts {
+            if attempt.explain == Explain::Sending {
+                attempt.explain = Explain::Interrupted;
+            }
+        }
+    }
+
+    /// Adds an attempt that is about to leave; its id comes back, to settle it later.
+    pub fn push_attempt(
+        &mut self,
+        kind: AttemptKind,
+        at: String,
+        key: Option<String>,
+        sent: String,
+        delay_ms: u32,
+    ) -> u32 {
+        let id = self.attempts.len() as u32 + 1;
+        self.attempts.push(AttemptLog {
+            id,
+            kind,
+            at,
+            key,
+            sent,
+            status: None,
+            replayed: false,
+            latency_ms: None,
+            delay_ms,
+            explain: Explain::Sending,
+            server_says: None,
+            lease: None,
+            exchange: None,
+        });
+        id
+    }
+
+    /// Records how an attempt ended: its answer (none, if the network failed) and its meaning.
+    pub fn settle_attempt(
+        &mut self,
+        id: u32,
+        answer: Option<&Answer>,
+        latency_ms: u32,
+        explain: Explain,
+    ) {
+        if let Some(entry) = self.attempt_mut(id) {
+            entry.status = answer.map(|a| a.status);
+            entry.replayed = answer.is_some_and(|a| a.replayed);
+            entry.lease = answer.and_then(|a| a.lease);
+            entry.latency_ms = Some(latency_ms);
+            entry.explain = explain;
+            entry.server_says = answer
+                .and_then(Answer::problem)
+                .map(|p| format!("{}: {}", p.title, p.detail));
+        }
+    }
+
+    /// Keeps an attempt's request and response as raw HTTP, with a curl command.
+    pub fn attach_exchange(&mut self, id: u32, exchange: Exchange) {
+        if let Some(entry) = self.attempt_mut(id) {
+            entry.exchange = Some(exchange);
+        }
+    }
+
+    /// A key the server issued on attempt `id`: the operation's key from now on.
+    pub fn take_issued_key(&mut self, id: u32, key: Option<String>, expires_at: Option<String>) {
+        if let (Some(entry), Some(key)) = (self.attempt_mut(id), &key) {
+            entry.key = Some(key.clone());
+        }
+        self.key = key;
+        self.key_expires_at = expires_at;
+    }
+
+    /// Ends the operation, unless it has already ended.
+    pub fn finish(&mut self, phase: Phase) {
+        if self.is_pending() {
+            self.phase = phase;
+        }
+    }
+
+    fn attempt_mut(&mut self, id: u32) -> Option<&mut AttemptLog> {
+        self.attempts.iter_mut().find(|a| a.id == id)
+    }
+}
+
+/// One run of the retry loop over the current operation. Starting or abandoning an operation
+/// begins a new run, so a loop still going for an older one notices and touches nothing.
+#[derive(Clone, Copy)]
+pub struct Run {
+    pub state: LabState,
+    generation: u64,
+}
+
+impl Run {
+    /// Makes `operation` the current one (saved at once) and ends any earlier run.
+    pub fn begin(state: LabState, operation: Option<Operation>) -> Self {
+        state.generation.update(|g| *g += 1);
+        client::save_operation(operation.as_ref());
+        state.operation.set(operation);
+        state.activity.set(Activity::Idle);
+        Self::ongoing(state)
+    }
+
+    /// The run going now, for one more attempt beside its loop.
+    pub fn ongoing(state: LabState) -> Self {
+        Self {
+            state,
+            generation: state.generation.get_untracked(),
+        }
+    }
+
+    pub fn is_current(self) -> bool {
+        self.state.generation.get_untracked() == self.generation
+    }
+
+    /// The operation, while this run is still the current one.
+    pub fn current(self) -> Option<Operation> {
+        self.is_current()
+            .then(|| self.state.operation.get_untracked())
+            .flatten()
+    }
+
+    /// Changes the operation (if this run is still the current one) and saves it at once.
+    pub fn update<R>(self, change: impl FnOnce(&mut Operation) -> R) -> Option<R> {
+        if !self.is_current() {
+            return None;
+        }
+        let mut result = None;
+        self.state
+            .operation
+            .update(|op| result = op.as_mut().map(change));
+        client::save_operation(self.state.operation.get_untracked().as_ref());
+        result
+    }
+
+    /// Adds an attempt to the timeline (and to sessionStorage) before its request leaves.
+    pub fn push_attempt(
+        self,
+        kind: AttemptKind,
+        key: Option<String>,
+        sent: String,
+        delay_ms: u32,
+    ) -> u32 {
+        self.update(|op| op.push_attempt(kind, client::clock(), key, sent, delay_ms))
+            .unwrap_or(0)
+    }
+
+    /// Records how an attempt ended; any answer at all shows the server is reachable.
+    pub fn settle_attempt(
+        self,
+        id: u32,
+        answer: Option<&Answer>,
+        latency_ms: u32,
+        explain: Explain,
+    ) {
+        if answer.is_some() {
+            self.state.server_up.set(true);
+        }
+        self.update(|op| op.settle_attempt(id, answer, latency_ms, explain));
+    }
+
+    pub fn finish(self, phase: Phase) {
+        self.update(|op| op.finish(phase));
+    }
+
+    /// Waits `ms`, counting down in whole seconds for the status line; stops early if the run ends.
+    pub async fn wait(self, ms: u32) {
+        let mut left = ms;
+        while left > 0 && self.is_current() {
+            self.state.activity.set(Activity::Waiting {
+                seconds: left.div_ceil(1000),
+            });
+            let step = match left % 1000 {
+                0 => 1000,
+                part => part,
+            };
+            client::sleep_ms(step).await;
+            left -= step;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operation() -> Operation {
+        Operation::new(KeyMode::Client, crate::lab::default_draft("learner"))
+    }
+
+    fn answer(status: u16) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            replayed: false,
+            lease: None,
+            retry_after: None,
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_silence_and_server_errors_count_as_failures() {
+        let mut op = operation();
+        for (status, explain) in [
+            (None, Explain::Network("timeout".into())),
+            (Some(409), Explain::InFlight),
+            (
+                Some(503),
+                Explain::Problem {
+                    title: String::new(),
+                    detail: String::new(),
+                },
+            ),
+        ] {
+            let id = op.push_attempt(AttemptKind::Order, "00:00".into(), None, "body".into(), 0);
+            op.settle_attempt(id, status.map(answer).as_ref(), 10, explain);
+        }
+        assert_eq!(op.order_attempts(), 3);
+        assert_eq!(op.failed_attempts(), 2, "a 409 is an answer, not a failure");
+    }
+
+    #[test]
+    fn a_reload_interrupts_what_was_on_its_way() {
+        let mut op = operation();
+        let sent = op.push_attempt(AttemptKind::Order, "00:00".into(), None, "body".into(), 0);
+        op.mark_interrupted();
+        assert!(op.resumed);
+        assert_eq!(op.attempts[sent as usize - 1].explain, Explain::Interrupted);
+        assert_eq!(op.failed_attempts(), 1);
+    }
+
+    #[test]
+    fn an_operation_ends_once() {
+        let mut op = operation();
+        op.finish(Phase::Done { replayed: false });
+        op.finish(Phase::Failed {
+            title: "late".into(),
+            detail: String::new(),
+        });
+        assert_eq!(op.phase, Phase::Done { replayed: false });
+    }
+}
