@@ -59,9 +59,13 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text=pages::initial_lang().texts().page.title/>
         <Router>
-            <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=pages::Lab/>
-            </Routes>
+            <pages::Frame>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Home/>
+                    <Route path=path!("/lesson/:step") view=pages::LessonRoute/>
+                    <Route path=path!("/sandbox") view=pages::Sandbox/>
+                </Routes>
+            </pages::Frame>
         </Router>
     }
 }

@@ -201,26 +201,48 @@ pub fn Comparison() -> impl IntoView {
     }
 }
 
+/// Which way the guide leans: each ticked box counts for one design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Client,
+    Server,
+    /// Nothing ticked: the usual starting point applies.
+    Either,
+}
+
+/// The guide's boxes: (label, favours server-issued keys).
+const GUIDE_QUESTIONS: [(Text, bool); 4] = [
+    (|t| t.guide.flaky, false),
+    (|t| t.guide.many, true),
+    (|t| t.guide.ttl, true),
+    (|t| t.guide.small, false),
+];
+
+pub fn guide_verdict(marks: [bool; 4]) -> Verdict {
+    let count = |server: bool| {
+        (0..4)
+            .filter(|&i| marks[i] && GUIDE_QUESTIONS[i].1 == server)
+            .count()
+    };
+    match (count(false), count(true)) {
+        (0, 0) => Verdict::Either,
+        (client, server) if server > client => Verdict::Server,
+        _ => Verdict::Client,
+    }
+}
+
+/// The decision guide; the lesson's step 4 passes its own boxes in so its run can tick them.
 #[component]
-pub fn DecisionGuide() -> impl IntoView {
+pub fn DecisionGuide(#[prop(optional)] ticked: Option<RwSignal<[bool; 4]>>) -> impl IntoView {
     let state = use_lab();
-    // (label, favours server-issued keys)
-    let questions: [(Text, bool); 4] = [
-        (|t| t.guide.flaky, false),
-        (|t| t.guide.many, true),
-        (|t| t.guide.ttl, true),
-        (|t| t.guide.small, false),
-    ];
-    let ticked = RwSignal::new([false; 4]);
+    let questions = GUIDE_QUESTIONS;
+    let ticked = ticked.unwrap_or_else(|| RwSignal::new([false; 4]));
     let verdict = move || {
         let t = state.texts();
-        let marks = ticked.get();
-        let server = (0..4).filter(|&i| marks[i] && questions[i].1).count();
-        let client = (0..4).filter(|&i| marks[i] && !questions[i].1).count();
-        match (client, server) {
-            (0, 0) => t.guide.default,
-            (c, s) if s > c => t.guide.server,
-            _ => t.guide.client,
+        match guide_verdict(ticked.get()) {
+            Verdict::Either => t.guide.default,
+            Verdict::Server => t.guide.server,
+            Verdict::Client => t.guide.client,
         }
     };
     view! {

@@ -2,12 +2,14 @@
 
 mod controls;
 mod learn;
+mod lesson;
 mod order;
 mod sequence;
 mod tables;
 mod timeline;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::i18n::{Lang, Text, Texts};
 use crate::lab::{client, driver, use_lab, LabState};
@@ -37,12 +39,17 @@ pub fn initial_lang() -> Lang {
     }
 }
 
+pub use lesson::LessonRoute;
+
+/// What every page shares: the lab's state (kept across moves between lesson steps and the
+/// sandbox), the masthead with the language switch, and the banners.
 #[component]
-pub fn Lab() -> impl IntoView {
+pub fn Frame(children: Children) -> impl IntoView {
     let state = LabState::new(initial_lang());
     provide_context(state);
     wake_up(state);
     let texts = move || state.texts();
+    let lesson = move || crate::i18n::lesson::texts(state.lang.get());
 
     view! {
         <div class="lab">
@@ -53,6 +60,10 @@ pub fn Lab() -> impl IntoView {
                 </div>
                 <LanguageSwitch/>
             </header>
+            <nav class="site-nav" aria-label=move || texts().page.title>
+                <a href="/" data-testid="to-lesson">{move || lesson().lesson}</a>
+                <a href="/sandbox" data-testid="to-sandbox-top">{move || lesson().sandbox}</a>
+            </nav>
             <Show when=move || !state.hydrated.get()>
                 <p class="banner" data-testid="loading">{move || texts().page.not_hydrated}</p>
             </Show>
@@ -61,34 +72,63 @@ pub fn Lab() -> impl IntoView {
                     {move || texts().page.server_unreachable}
                 </p>
             </Show>
-            <learn::Scenarios/>
-            <div class="columns">
-                <section class="panel">
-                    <controls::KeyMode/>
-                    <order::OrderPanel/>
-                    <controls::LabControls/>
-                    <controls::Accidents/>
-                </section>
-                <section class="panel">
-                    <learn::MismatchView/>
-                    <timeline::Timeline/>
-                    <sequence::SequenceDiagram/>
-                </section>
-            </div>
-            <div class="columns">
-                <section class="panel"><tables::OrdersTable/></section>
-                <section class="panel"><tables::RecordsTable/></section>
-            </div>
-            <div class="columns">
-                <section class="panel">
-                    <learn::Comparison/>
-                    <learn::DecisionGuide/>
-                </section>
-                <section class="panel">
-                    <learn::Quiz/>
-                    <learn::SecureContext/>
-                </section>
-            </div>
+            <main>{children()}</main>
+        </div>
+    }
+}
+
+/// `/`: the lesson's first step beside the order button, so the most common visit (click,
+/// click again, reload) needs no reading. Old links (`/?scenario=…`) still open the sandbox.
+#[component]
+pub fn Home() -> impl IntoView {
+    let query = use_query_map();
+    let scenario_link = query.with_untracked(|q| q.get("scenario").is_some());
+    if scenario_link {
+        view! { <Sandbox/> }.into_any()
+    } else {
+        view! { <lesson::LessonPage number=1 home=true/> }.into_any()
+    }
+}
+
+/// What the server keeps: the orders and the idempotency records, side by side.
+#[component]
+pub fn ServerTables() -> impl IntoView {
+    view! {
+        <div class="columns">
+            <section class="panel"><tables::OrdersTable/></section>
+            <section class="panel"><tables::RecordsTable/></section>
+        </div>
+    }
+}
+
+/// `/sandbox`: every switch, table and teaching panel at once.
+#[component]
+pub fn Sandbox() -> impl IntoView {
+    view! {
+        <learn::Scenarios/>
+        <div class="columns">
+            <section class="panel">
+                <controls::KeyMode/>
+                <order::OrderPanel/>
+                <controls::LabControls/>
+                <controls::Accidents/>
+            </section>
+            <section class="panel">
+                <learn::MismatchView/>
+                <timeline::Timeline/>
+                <sequence::SequenceDiagram/>
+            </section>
+        </div>
+        <ServerTables/>
+        <div class="columns">
+            <section class="panel">
+                <learn::Comparison/>
+                <learn::DecisionGuide/>
+            </section>
+            <section class="panel">
+                <learn::Quiz/>
+                <learn::SecureContext/>
+            </section>
         </div>
     }
 }
@@ -213,11 +253,16 @@ where
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    // A page that does not exist answers 404, also when a route matched (`/lesson/9`).
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
     let texts = initial_lang().texts();
     view! {
-        <main class="lab">
-            <h1>{texts.page.not_found}</h1>
+        <section class="panel">
+            <h2>{texts.page.not_found}</h2>
             <p><a href="/">{texts.page.back}</a></p>
-        </main>
+        </section>
     }
 }

@@ -13,8 +13,8 @@ export async function launchBrowser() {
   });
 }
 
-/// A fresh tab on the lab, once the WASM is live (never a fixed sleep).
-export async function openLab(browser, base, path = "/") {
+/// A fresh tab on the lab (the sandbox unless told), once the WASM is live (never a fixed sleep).
+export async function openLab(browser, base, path = "/sandbox") {
   const context = await browser.newContext({ locale: "en-US" });
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error.message));

@@ -1,0 +1,326 @@
+//! The guided lesson's texts: one step per section of chapter 11.1–11.8, in English and
+//! Japanese. Our own words. Both languages fill the same structs, so the compiler refuses a
+//! step, a choice or a label that one language lacks.
+
+use super::Lang;
+
+/// Steps 1–7: an idea, a prediction, a run on the real server, and why it came out so.
+pub const RUN_STEPS: usize = 7;
+
+pub struct LessonTexts {
+    /// The steps' navigation.
+    pub nav: &'static str,
+    /// "Step {} of 8".
+    pub step_of: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub sandbox: &'static str,
+    pub lesson: &'static str,
+    /// The sandbox with this step's switches.
+    pub open_setup: &'static str,
+    /// On the first page, beside the order button.
+    pub just_try: &'static str,
+    /// On the first page, once a learner has done some steps: "Continue at step {}".
+    pub resume: &'static str,
+    pub done_mark: &'static str,
+    pub predict: &'static str,
+    pub run: &'static str,
+    pub running: &'static str,
+    pub reloading: &'static str,
+    pub pick_first: &'static str,
+    /// "You said “{}”."
+    pub you_said: &'static str,
+    /// "The server: “{}”."
+    pub server_did: &'static str,
+    pub matched: &'static str,
+    pub missed: &'static str,
+    pub unexpected: &'static str,
+    pub failed: &'static str,
+    pub why: &'static str,
+    pub try_next: &'static str,
+    pub steps: [StepTexts; RUN_STEPS],
+    pub code: CodeTexts,
+    pub quiz_step: QuizStepTexts,
+}
+
+pub struct StepTexts {
+    pub section: &'static str,
+    pub title: &'static str,
+    /// Two or three sentences: the idea, before anything to click.
+    pub idea: &'static str,
+    pub question: &'static str,
+    pub choices: [&'static str; 3],
+    /// The figures the run measured, filled in with `{}` in order.
+    pub evidence: &'static str,
+    pub why: &'static str,
+    pub try_next: &'static str,
+}
+
+/// Step 5: the page's own retry loop, with the key's creation inside or outside it.
+pub struct CodeTexts {
+    pub heading: &'static str,
+    pub key_inside: &'static str,
+    pub comment_once: &'static str,
+    pub comment_saved: &'static str,
+    pub comment_inside: &'static str,
+    pub comment_refusal: &'static str,
+    pub naive: &'static str,
+    pub naive_4xx: &'static str,
+    pub naive_retry_after: &'static str,
+    pub naive_jitter: &'static str,
+}
+
+/// Step 8: the chapter's exercise, graded by the quiz itself.
+pub struct QuizStepTexts {
+    pub section: &'static str,
+    pub title: &'static str,
+    pub idea: &'static str,
+    pub try_next: &'static str,
+}
+
+pub fn texts(lang: Lang) -> &'static LessonTexts {
+    match lang {
+        Lang::En => &EN,
+        Lang::Ja => &JA,
+    }
+}
+
+pub static EN: LessonTexts = LessonTexts {
+    nav: "Lesson steps",
+    step_of: "Step {} of 8",
+    previous: "Previous step",
+    next: "Next step",
+    sandbox: "Sandbox",
+    lesson: "Lesson",
+    open_setup: "Open this setup in the sandbox",
+    just_try: "Or skip the reading: place an order, click the button again and again, reload the page while it runs. You still get one order.",
+    resume: "Continue at step {}",
+    done_mark: "done",
+    predict: "Your prediction",
+    run: "Run it",
+    running: "Running against the server…",
+    reloading: "Reloading the page mid-request…",
+    pick_first: "Pick a prediction first: it is easier to learn from a guess you committed to.",
+    you_said: "You said “{}”.",
+    server_did: "The server: “{}”.",
+    matched: "As you predicted.",
+    missed: "Not what you predicted.",
+    unexpected: "The run did not end the way this step expects (was something else running?). Run it again.",
+    failed: "The run could not finish: {}",
+    why: "Why",
+    try_next: "Try next",
+    steps: [
+        StepTexts {
+            section: "11.1",
+            title: "One operation, one key",
+            idea: "A request can succeed on the server and still look failed to the client: the answer is lost on the way back. The client cannot tell, so it sends again. The idempotency key lets the server recognise that resend: it names the operation, so every attempt of one order carries the same key.",
+            question: "The first answer is lost and the page sends again with the same key. How many orders will the server keep?",
+            choices: ["One", "Two", "None"],
+            evidence: "Attempts: {}. Orders the server kept for you: {}.",
+            why: "Every attempt carried the same key. While the first one was still running, the server answered the resend with 409 (come back later); once it had finished, it returned its stored 201 instead of ordering again.",
+            try_next: "In the sandbox, let the page make a new key for every retry (accident 1) and run the same thing: two orders.",
+        },
+        StepTexts {
+            section: "11.2",
+            title: "Client-generated keys",
+            idea: "Here the page makes the key itself, a random UUID v4, once per operation and before the first attempt leaves. It must keep that key where a reload cannot lose it: this lab saves it in sessionStorage together with the pending order.",
+            question: "The page is reloaded while the order is on its way. What does it send after the reload?",
+            choices: ["The same key again", "A new key", "Nothing: the order is forgotten"],
+            evidence: "Key before the reload: {}. Key after it: {}. Orders the server kept for you: {}.",
+            why: "The key was saved before the request left, so the reloaded page found the pending order and sent it again with that key. The server recognised the key: one order.",
+            try_next: "Reload by hand in the sandbox while an order runs, or open the page in a second tab: sessionStorage belongs to one tab, so the other tab starts its own operation.",
+        },
+        StepTexts {
+            section: "11.3",
+            title: "Server-issued keys",
+            idea: "Here the page first asks the server for a key (POST /orders/prepare), then orders with it. The server decides the key's form and lifetime, at the cost of one more round trip, and the page still has to keep the key it was given.",
+            question: "The first request for a key fails. Does the order still happen exactly once?",
+            choices: ["Yes, one order", "No order", "Two orders"],
+            evidence: "Requests for a key: {}. Orders the server kept for you: {}. The issued key is valid until {}.",
+            why: "Asking for a key creates nothing, so the page could simply ask again. It then sent every attempt with the one key it was issued. That key carries its own expiry and a signature, so the server can check it without storing it.",
+            try_next: "Send an order with an issued key that has already expired, and with one whose characters were altered: the server refuses both with 400.",
+        },
+        StepTexts {
+            section: "11.4",
+            title: "Which one to choose",
+            idea: "Client-generated keys fit most cases: the client that retries is the one that knows where an operation begins. Server-issued keys pay off when many kinds of clients call you, or when the server must decide how long a key lives.",
+            question: "A shop's checkout page retries by itself over a shaky mobile network, and nothing else calls the API. Which design does the guide below recommend?",
+            choices: ["Client-generated keys", "Server-issued keys", "No clear winner"],
+            evidence: "The run ticked {} of the guide's four boxes for this case; its verdict is shown below.",
+            why: "The one who retries is the page itself, and there is only one kind of client, so nothing justifies the extra round trip of a prepare call.",
+            try_next: "Tick “many kinds of clients” and “the server must control the key's lifetime” in the guide and watch the verdict change.",
+        },
+        StepTexts {
+            section: "11.5",
+            title: "What the client must do",
+            idea: "A careful client makes the key once, outside its retry loop; waits as long as a 409's Retry-After asks; retries only what may succeed later (no answer, 5xx, 409), never a 4xx refusal; and spreads its retries with random jitter. Below is this page's own loop.",
+            question: "The first answer is lost. With the key made where the switch puts it, how many orders will the server keep?",
+            choices: ["One", "Two", "None"],
+            evidence: "Keys used: {}. Orders the server kept for you: {}.",
+            why: "Made before the loop, the key is the same on every retry, and the server keeps one order. Made inside the loop, every retry looks like a new operation, and the order of the attempt whose answer was lost stays too: two.",
+            try_next: "Flip the switch and run again, then compare the keys in the attempts table.",
+        },
+        StepTexts {
+            section: "11.6",
+            title: "The server's two refusals",
+            idea: "The server guards the rule too. A key that comes back with a different body is refused with 422: the client has mixed up two operations. A request that needs a key and has none is refused with 400 instead of running unprotected.",
+            question: "The page orders once, then sends the same key with a different quantity. What comes back?",
+            choices: ["201: a second order", "201: the first order, replayed", "422: refused"],
+            evidence: "The send with the same key and another quantity: HTTP {}. A send with no key at all: HTTP {}.",
+            why: "The server stored a fingerprint of the first body with the key. A different body under the same key is refused rather than run, and the first order stays as it was. The request without a key was refused before anything happened.",
+            try_next: "In the sandbox, set the quantity back to the first one and send again: that is a replay, not a new order.",
+        },
+        StepTexts {
+            section: "11.7",
+            title: "Three common accidents",
+            idea: "Making a new key for every retry turns one order into two. Using one key per user for every order quietly swallows the second order: the server replays the first. And crypto.randomUUID() exists only in a secure context (HTTPS or localhost).",
+            question: "Which accident causes a silent duplicate, and which a silent lost order?",
+            choices: [
+                "A new key per retry duplicates; one key per user loses an order",
+                "A new key per retry loses an order; one key per user duplicates",
+                "Both cause duplicates",
+            ],
+            evidence: "A new key per retry, one click: {} orders. One key per user, two orders placed: {} kept.",
+            why: "With a new key per retry the server sees two operations and performs both. With one key per user the second order looks like a resend of the first and gets the first one's stored answer: the shop believes it ordered twice, and the server has one order.",
+            try_next: "Switch each accident on in the sandbox and place a few orders; then switch it off again.",
+        },
+    ],
+    code: CodeTexts {
+        heading: "This page's retry loop",
+        key_inside: "Make the key inside the loop (accident 1)",
+        comment_once: "once per operation",
+        comment_saved: "saved first: a reload resumes with it",
+        comment_inside: "wrong: every retry is a new operation",
+        comment_refusal: "a refusal: sending it again changes nothing",
+        naive: "What a naive retry loop gets wrong",
+        naive_4xx: "It retries a 4xx. A 400 or 422 will be refused again; the retries only add load.",
+        naive_retry_after: "It ignores Retry-After. Asking again during a 409 only earns another 409.",
+        naive_jitter: "It waits without jitter. Clients that failed together retry together and fail together.",
+    },
+    quiz_step: QuizStepTexts {
+        section: "11.8",
+        title: "Test yourself",
+        idea: "The chapter's exercise, in two questions. Answer, read why, then check the second one against the live server.",
+        try_next: "Open the sandbox: every switch is yours now.",
+    },
+};
+
+pub static JA: LessonTexts = LessonTexts {
+    nav: "レッスンのステップ",
+    step_of: "ステップ {} / 8",
+    previous: "前のステップ",
+    next: "次のステップ",
+    sandbox: "サンドボックス",
+    lesson: "レッスン",
+    open_setup: "この設定をサンドボックスで開く",
+    just_try: "読まずに試すこともできます。注文して、ボタンを何度も押し、処理中にページを再読み込みしてください。それでも注文は 1 件です。",
+    resume: "ステップ {} から続ける",
+    done_mark: "完了",
+    predict: "あなたの予想",
+    run: "実行する",
+    running: "サーバーで実行しています…",
+    reloading: "リクエストの途中でページを再読み込みしています…",
+    pick_first: "先に予想を選んでください。決めてから結果を見るほうが身につきます。",
+    you_said: "あなたの予想は「{}」でした。",
+    server_did: "サーバーの結果は「{}」です。",
+    matched: "予想どおりです。",
+    missed: "予想とは違いました。",
+    unexpected: "このステップで想定した結果になりませんでした（ほかの操作が動いていませんでしたか）。もう一度実行してください。",
+    failed: "実行を最後まで終えられませんでした: {}",
+    why: "なぜ？",
+    try_next: "次に試すこと",
+    steps: [
+        StepTexts {
+            section: "11.1",
+            title: "1 つの操作に 1 つのキー",
+            idea: "サーバーでは成功したのに、応答が途中で失われて、クライアントには失敗に見えることがあります。クライアントには区別がつかないので、もう一度送ります。冪等キーは操作そのものに付ける名前なので、1 件の注文の試行はすべて同じキーを運び、サーバーは再送だと見分けられます。",
+            question: "最初の応答が失われ、ページは同じキーで再送します。サーバーに残る注文は何件でしょう？",
+            choices: ["1 件", "2 件", "0 件"],
+            evidence: "試行: {} 回。サーバーに残ったあなたの注文: {} 件。",
+            why: "どの試行も同じキーを運びました。最初のリクエストがまだ処理中のあいだ、サーバーは再送に 409（あとでもう一度）を返し、処理が終わったあとは、もう一度注文するのではなく保存済みの 201 を返しました。",
+            try_next: "サンドボックスで、再送のたびに新しいキーを作る設定（事故 1）にして同じことをすると、注文は 2 件になります。",
+        },
+        StepTexts {
+            section: "11.2",
+            title: "クライアント生成のキー",
+            idea: "この方式では、ページ自身がキー（ランダムな UUID v4）を作ります。作るのは操作ごとに 1 回、最初の試行を送る前です。そのキーは再読み込みで失われない場所に保管する必要があり、このラボでは処理中の注文と一緒に sessionStorage に保存しています。",
+            question: "注文の送信中にページが再読み込みされます。再読み込みのあと、ページは何を送るでしょう？",
+            choices: ["同じキーをもう一度", "新しいキー", "何も送らない（注文は忘れられる）"],
+            evidence: "再読み込み前のキー: {}。再読み込み後のキー: {}。サーバーに残ったあなたの注文: {} 件。",
+            why: "キーはリクエストを送る前に保存されていたので、再読み込みしたページは処理中の注文を見つけ、同じキーで再送しました。サーバーはそのキーを覚えていたので、注文は 1 件です。",
+            try_next: "サンドボックスで注文の処理中に自分で再読み込みしたり、別のタブでページを開いたりしてみてください。sessionStorage はタブごとのものなので、別のタブは自分の操作を始めます。",
+        },
+        StepTexts {
+            section: "11.3",
+            title: "サーバー生成のキー",
+            idea: "この方式では、ページはまずサーバーにキーを発行してもらい（POST /orders/prepare）、そのキーで注文します。キーの形式と有効期限をサーバーが決められる代わりに、往復が 1 回増えます。そして、受け取ったキーを保管するのはやはりページの仕事です。",
+            question: "最初のキー発行のリクエストが失敗します。それでも注文はちょうど 1 回だけ行われるでしょうか？",
+            choices: ["はい、注文は 1 件", "注文は 0 件", "注文は 2 件"],
+            evidence: "キー発行のリクエスト: {} 回。サーバーに残ったあなたの注文: {} 件。発行されたキーの有効期限: {}。",
+            why: "キーの発行は何も作らないので、ページはそのまま発行を頼み直せました。そのあとは、発行された 1 つのキーですべての試行を送りました。キーは有効期限と署名を含むので、サーバーは保存しなくても検証できます。",
+            try_next: "有効期限が切れた発行済みキーや、文字を書き換えたキーで注文を送ってみてください。サーバーはどちらも 400 で拒否します。",
+        },
+        StepTexts {
+            section: "11.4",
+            title: "どちらを選ぶか",
+            idea: "たいていはクライアント生成のキーが合います。再送するクライアントこそ、操作がどこから始まるかを知っているからです。サーバー生成のキーが生きるのは、さまざまな種類のクライアントが呼び出すときや、キーの有効期間をサーバーが決める必要があるときです。",
+            question: "ネットショップの購入画面が、不安定なモバイル回線の上で自分で再送します。ほかに API を呼ぶものはありません。下のガイドはどちらを勧めるでしょう？",
+            choices: ["クライアント生成のキー", "サーバー生成のキー", "どちらとも言えない"],
+            evidence: "この場合に当てはまるガイドの項目は 4 つのうち {} つです。判定は下に表示されています。",
+            why: "再送するのはページ自身で、クライアントの種類も 1 つだけです。prepare の往復を増やしてまで得るものがありません。",
+            try_next: "ガイドで「さまざまな種類のクライアント」と「キーの有効期間をサーバーが決める必要がある」にチェックを入れ、判定が変わるのを見てください。",
+        },
+        StepTexts {
+            section: "11.5",
+            title: "クライアントがすべきこと",
+            idea: "注意深いクライアントは、キーを再送ループの外で 1 回だけ作ります。409 の Retry-After が求めるだけ待ち、あとで成功しうるもの（応答なし、5xx、409）だけを再送し、4xx の拒否は再送しません。再送の間隔にはランダムなゆらぎ（ジッター）を入れます。下はこのページ自身のループです。",
+            question: "最初の応答が失われます。スイッチが示す場所でキーを作るとき、サーバーに残る注文は何件でしょう？",
+            choices: ["1 件", "2 件", "0 件"],
+            evidence: "使ったキー: {} 個。サーバーに残ったあなたの注文: {} 件。",
+            why: "ループの前で作ったキーは再送のたびに同じなので、注文は 1 件です。ループの中で作ると、再送のたびに新しい操作に見え、応答が失われた試行の注文も残るので 2 件になります。",
+            try_next: "スイッチを切り替えてもう一度実行し、試行の表でキーを見比べてください。",
+        },
+        StepTexts {
+            section: "11.6",
+            title: "サーバーの 2 つの拒否",
+            idea: "サーバーの側でも守りを固めます。同じキーが違う本文で届いたら 422 で拒否します。クライアントが 2 つの操作を取り違えているからです。キーが必要なのに付いていないリクエストは、守りのないまま処理せず 400 で拒否します。",
+            question: "ページが 1 回注文し、次に同じキーで数量だけ変えて送ります。何が返ってくるでしょう？",
+            choices: ["201: 2 件目の注文", "201: 1 件目の注文の応答をもう一度", "422: 拒否"],
+            evidence: "同じキーで数量を変えた送信: HTTP {}。キーなしの送信: HTTP {}。",
+            why: "サーバーはキーと一緒に最初の本文のフィンガープリントを保存しています。同じキーで違う本文が届くと、処理せずに拒否し、最初の注文はそのまま残ります。キーなしのリクエストは、何かが起こる前に拒否されました。",
+            try_next: "サンドボックスで数量を最初の値に戻してもう一度送ってください。新しい注文ではなく、保存済みの応答が返ります。",
+        },
+        StepTexts {
+            section: "11.7",
+            title: "よくある 3 つの事故",
+            idea: "再送のたびに新しいキーを作ると、1 件の注文が 2 件になります。ユーザーごとに 1 つのキーをすべての注文に使い回すと、2 件目の注文が黙って消えます。サーバーが 1 件目の応答を返すからです。そして crypto.randomUUID() は安全なコンテキスト（HTTPS か localhost）でしか使えません。",
+            question: "黙って注文が重複する事故と、黙って注文が消える事故はどれでしょう？",
+            choices: [
+                "再送ごとの新しいキーで重複し、ユーザーごとのキーで注文が消える",
+                "再送ごとの新しいキーで注文が消え、ユーザーごとのキーで重複する",
+                "どちらも重複する",
+            ],
+            evidence: "再送ごとに新しいキー、1 回のクリック: 注文 {} 件。ユーザーごとに 1 つのキー、2 回の注文: 残ったのは {} 件。",
+            why: "再送ごとに新しいキーを作ると、サーバーには 2 つの操作に見え、両方を実行します。ユーザーごとのキーでは、2 件目の注文が 1 件目の再送に見え、1 件目の保存済みの応答が返ります。お店は 2 回注文したつもりでも、サーバーにある注文は 1 件です。",
+            try_next: "サンドボックスで事故のスイッチを 1 つずつ入れて何回か注文し、終わったら切ってください。",
+        },
+    ],
+    code: CodeTexts {
+        heading: "このページの再送ループ",
+        key_inside: "キーをループの中で作る（事故 1）",
+        comment_once: "操作ごとに 1 回",
+        comment_saved: "先に保存: 再読み込みしても同じキーで続ける",
+        comment_inside: "誤り: 再送のたびに新しい操作になる",
+        comment_refusal: "拒否: もう一度送っても結果は変わらない",
+        naive: "素朴な再送ループのまちがい",
+        naive_4xx: "4xx を再送する。400 や 422 はまた拒否されるだけで、負荷が増えます。",
+        naive_retry_after: "Retry-After を無視する。409 のあいだに送り直しても、また 409 が返るだけです。",
+        naive_jitter: "ジッターなしで待つ。同時に失敗したクライアントが同時に再送し、また同時に失敗します。",
+    },
+    quiz_step: QuizStepTexts {
+        section: "11.8",
+        title: "力試し",
+        idea: "章末の演習を 2 問にしました。答えて理由を読み、2 問目は実際のサーバーで確かめてください。",
+        try_next: "サンドボックスを開いてください。どのスイッチも自由に使えます。",
+    },
+};

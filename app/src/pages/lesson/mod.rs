@@ -1,0 +1,350 @@
+//! The guided lesson: chapter 11.1–11.8, one step per section. Each step states one idea,
+//! asks for a prediction, runs it against the real server (the order panel, attempts and
+//! sequence diagram beside it fill in as the run goes), then sets the result beside the
+//! prediction, says why, and offers what to try next — in the sandbox, one click away.
+
+mod code;
+mod progress;
+mod runs;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+use super::{learn, order, sequence, timeline};
+use crate::i18n::fill;
+use crate::i18n::lesson::{self, LessonTexts, RUN_STEPS};
+use crate::lab::{use_lab, LabState};
+use progress::Progress;
+use runs::Outcome;
+
+pub const STEPS: usize = RUN_STEPS + 1;
+
+/// `/lesson/:step`, 1 to 8.
+#[component]
+pub fn LessonRoute() -> impl IntoView {
+    let params = use_params_map();
+    let step = Memo::new(move |_| {
+        params
+            .with(|p| p.get("step").and_then(|s| s.parse::<usize>().ok()))
+            .filter(|n| (1..=STEPS).contains(n))
+    });
+    move || match step.get() {
+        Some(number) => view! { <LessonPage number=number/> }.into_any(),
+        None => view! { <super::NotFound/> }.into_any(),
+    }
+}
+
+/// One step beside the order panel. On `/` (`home`) it is step 1, with a line inviting the
+/// learner to skip the reading and just click.
+#[component]
+pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView {
+    let state = use_lab();
+    let progress = Progress::provide();
+    let t = move || lesson::texts(state.lang.get());
+    view! {
+        <StepNav current=number/>
+        <div class="columns lesson-layout">
+            <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
+                {if number == STEPS {
+                    view! { <QuizStep/> }.into_any()
+                } else {
+                    view! { <RunStep number=number/> }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                {home.then(|| view! {
+                    <p class="hint" data-testid="just-try">{move || t().just_try}</p>
+                    {move || progress.resume_at().map(|step| view! {
+                        <p><a href=format!("/lesson/{step}") data-testid="resume">{fill(t().resume, step)}</a></p>
+                    })}
+                })}
+                <order::OrderPanel/>
+                <timeline::Timeline/>
+                <sequence::SequenceDiagram/>
+            </section>
+        </div>
+        <super::ServerTables/>
+    }
+}
+
+/// Links to the eight steps (a tick on those done) and to the sandbox.
+#[component]
+fn StepNav(current: usize) -> impl IntoView {
+    let state = use_lab();
+    let progress = Progress::expect();
+    let t = move || lesson::texts(state.lang.get());
+    let link = move |step: usize| {
+        let (section, title) = section_title(t(), step);
+        view! {
+            <li>
+                <a
+                    href=format!("/lesson/{step}")
+                    data-testid=format!("step-link-{step}")
+                    aria-current=(step == current).then_some("step")
+                    title=title
+                >
+                    {section}
+                    {move || progress.is_done(step).then(|| view! {
+                        <span class="done" aria-label=t().done_mark>" ✓"</span>
+                    })}
+                </a>
+            </li>
+        }
+    };
+    view! {
+        <nav class="steps" aria-label=move || t().nav>
+            <ol>{(1..=STEPS).map(link).collect_view()}</ol>
+            <a class="to-sandbox" href="/sandbox" data-testid="to-sandbox">{move || t().sandbox}</a>
+        </nav>
+    }
+}
+
+fn section_title(t: &'static LessonTexts, step: usize) -> (&'static str, &'static str) {
+    match t.steps.get(step - 1) {
+        Some(s) => (s.section, s.title),
+        None => (t.quiz_step.section, t.quiz_step.title),
+    }
+}
+
+/// Where the step's setup lives in the sandbox (`/sandbox?scenario=…`).
+fn setup_link(step: usize, key_inside_loop: bool) -> &'static str {
+    match (step, key_inside_loop) {
+        (1, _) | (5, false) => "/sandbox?scenario=lost-response",
+        (2, _) => "/sandbox?scenario=reload",
+        (3, _) => "/sandbox?scenario=prepare-fails",
+        (5, true) | (7, _) => "/sandbox?scenario=new-key-every-retry",
+        (6, _) => "/sandbox?scenario=reused-key",
+        _ => "/sandbox",
+    }
+}
+
+/// The choice the step's run should land on, when the server behaves as the chapter says.
+fn expected(step: usize, key_inside_loop: bool) -> usize {
+    match step {
+        5 if key_inside_loop => 1,
+        6 => 2,
+        _ => 0,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum RunState {
+    Idle,
+    Running,
+    Reloading,
+    Done(Outcome),
+    Failed(String),
+}
+
+#[component]
+fn RunStep(number: usize) -> impl IntoView {
+    let state = use_lab();
+    let progress = Progress::expect();
+    let t = move || lesson::texts(state.lang.get());
+    let step = move || &t().steps[number - 1];
+    let prediction = RwSignal::new(None::<usize>);
+    let run_state = RwSignal::new(RunState::Idle);
+    let key_inside_loop = RwSignal::new(false);
+    let guide = RwSignal::new([false; 4]);
+    let asked = RwSignal::new(false);
+    let running =
+        Memo::new(move |_| matches!(run_state.get(), RunState::Running | RunState::Reloading));
+    let finish = move |result: Result<Outcome, String>| {
+        run_state.set(match result {
+            Ok(outcome) => {
+                progress.mark_done(number);
+                RunState::Done(outcome)
+            }
+            Err(error) => RunState::Failed(error),
+        });
+    };
+    // Step 2 reloads the page mid-run; the reloaded page picks the run up here.
+    Effect::new(move |_| {
+        if !state.hydrated.get() {
+            return;
+        }
+        if let Some(pending) = runs::take_pending_reload(number) {
+            prediction.set(Some(pending.prediction));
+            run_state.set(RunState::Running);
+            spawn_local(async move { finish(runs::finish_reload(state, pending).await) });
+        }
+    });
+    let start = move |_| {
+        let Some(choice) = prediction.get_untracked() else {
+            asked.set(true);
+            return;
+        };
+        if number == 4 {
+            finish(Ok(ask_guide(guide)));
+            return;
+        }
+        run_state.set(if number == 2 {
+            RunState::Reloading
+        } else {
+            RunState::Running
+        });
+        let inside = key_inside_loop.get_untracked();
+        spawn_local(async move { finish(runs::run(state, number, choice, inside).await) });
+    };
+    view! {
+        <p class="step-of">{move || fill(t().step_of, number)}</p>
+        <h2 id="step-title" tabindex="-1">{move || format!("{} {}", step().section, step().title)}</h2>
+        <p class="idea" data-testid="lesson-idea">{move || step().idea}</p>
+        <fieldset class="prediction" disabled=running>
+            <legend>{move || step().question}</legend>
+            {(0..3).map(|i| view! {
+                <label class="check">
+                    <input
+                        type="radio"
+                        name=format!("prediction-{number}")
+                        data-testid=format!("choice-{i}")
+                        prop:checked=move || prediction.get() == Some(i)
+                        on:change=move |_| {
+                            prediction.set(Some(i));
+                            asked.set(false);
+                        }
+                    />
+                    <span>{move || step().choices[i]}</span>
+                </label>
+            }).collect_view()}
+        </fieldset>
+        {match number {
+            4 => view! { <learn::DecisionGuide ticked=guide/> }.into_any(),
+            5 => view! { <code::RetryCode key_inside_loop=key_inside_loop/> }.into_any(),
+            6 => view! { <learn::MismatchView/> }.into_any(),
+            7 => view! { <learn::SecureContext/> }.into_any(),
+            _ => ().into_any(),
+        }}
+        <div class="actions">
+            <button
+                type="button"
+                class="primary"
+                data-testid="lesson-run"
+                disabled=move || running.get() || !state.hydrated.get()
+                on:click=start
+            >{move || t().run}</button>
+            <a href=move || setup_link(number, key_inside_loop.get()) data-testid="open-setup">
+                {move || t().open_setup}
+            </a>
+        </div>
+        <div aria-live="polite" data-testid="lesson-result">
+            {move || asked.get().then(|| view! { <p class="note">{t().pick_first}</p> })}
+            {move || result_view(state, number, prediction, run_state, key_inside_loop)}
+        </div>
+        <StepLinks number=number/>
+    }
+}
+
+/// Step 4 asks the guide instead of the server: tick the boxes that fit the case in the
+/// question (the page itself retries over a shaky network; no other kind of client), read
+/// its verdict.
+fn ask_guide(guide: RwSignal<[bool; 4]>) -> Outcome {
+    let marks = [true, false, false, false];
+    guide.set(marks);
+    let ticked = marks.iter().filter(|m| **m).count();
+    let actual = match learn::guide_verdict(marks) {
+        learn::Verdict::Client => 0,
+        learn::Verdict::Server => 1,
+        learn::Verdict::Either => 2,
+    };
+    Outcome {
+        actual,
+        figures: vec![ticked.to_string()],
+    }
+}
+
+fn result_view(
+    state: LabState,
+    number: usize,
+    prediction: RwSignal<Option<usize>>,
+    run_state: RwSignal<RunState>,
+    key_inside_loop: RwSignal<bool>,
+) -> impl IntoView {
+    let t = lesson::texts(state.lang.get());
+    let step = &t.steps[number - 1];
+    match run_state.get() {
+        RunState::Idle => ().into_any(),
+        RunState::Running => {
+            view! { <p class="note" data-testid="lesson-running">{t.running}</p> }.into_any()
+        }
+        RunState::Reloading => {
+            view! { <p class="note" data-testid="lesson-running">{t.reloading}</p> }.into_any()
+        }
+        RunState::Failed(error) => view! {
+            <p class="feedback wrong" data-testid="lesson-failed">{fill(t.failed, error)}</p>
+        }
+        .into_any(),
+        RunState::Done(outcome) => {
+            let said = prediction.get().unwrap_or_default();
+            let as_expected = outcome.actual == expected(number, key_inside_loop.get_untracked());
+            let matched = said == outcome.actual;
+            let evidence = outcome
+                .figures
+                .iter()
+                .fold(step.evidence.to_string(), |text, figure| {
+                    fill(&text, figure)
+                });
+            view! {
+                <p class=if matched { "feedback right" } else { "feedback wrong" } data-testid="lesson-verdict">
+                    {fill(t.you_said, step.choices[said])}" "
+                    {fill(t.server_did, step.choices[outcome.actual])}" "
+                    {if matched { t.matched } else { t.missed }}
+                </p>
+                <p data-testid="lesson-evidence">{evidence}</p>
+                {if as_expected {
+                    view! {
+                        <h3>{t.why}</h3>
+                        <p data-testid="lesson-why">{step.why}</p>
+                        <h3>{t.try_next}</h3>
+                        <p data-testid="lesson-try-next">{step.try_next}</p>
+                    }
+                    .into_any()
+                } else {
+                    view! { <p class="note" data-testid="lesson-unexpected">{t.unexpected}</p> }.into_any()
+                }}
+            }
+            .into_any()
+        }
+    }
+}
+
+/// Step 8: the chapter's exercise; the quiz grades itself.
+#[component]
+fn QuizStep() -> impl IntoView {
+    let state = use_lab();
+    let progress = Progress::expect();
+    let t = move || &lesson::texts(state.lang.get()).quiz_step;
+    // Reaching the last step counts as doing it: the quiz has no single "run".
+    Effect::new(move |_| {
+        if state.hydrated.get() {
+            progress.mark_done(STEPS);
+        }
+    });
+    view! {
+        <p class="step-of">{move || fill(lesson::texts(state.lang.get()).step_of, STEPS)}</p>
+        <h2 id="step-title" tabindex="-1">{move || format!("{} {}", t().section, t().title)}</h2>
+        <p class="idea" data-testid="lesson-idea">{move || t().idea}</p>
+        <learn::Quiz/>
+        <h3>{move || lesson::texts(state.lang.get()).try_next}</h3>
+        <p><a href="/sandbox" data-testid="lesson-try-next">{move || t().try_next}</a></p>
+        <StepLinks number=STEPS/>
+    }
+}
+
+/// Previous and next step.
+#[component]
+fn StepLinks(number: usize) -> impl IntoView {
+    let state = use_lab();
+    let t = move || lesson::texts(state.lang.get());
+    view! {
+        <nav class="step-links" aria-label=move || t().nav>
+            {(number > 1).then(|| view! {
+                <a href=format!("/lesson/{}", number - 1) data-testid="previous-step" rel="prev">{move || t().previous}</a>
+            })}
+            {(number < STEPS).then(|| view! {
+                <a href=format!("/lesson/{}", number + 1) data-testid="next-step" rel="next">{move || t().next}</a>
+            })}
+        </nav>
+    }
+}
