@@ -65,8 +65,11 @@ async fn drive(run: Run) {
         let number = operation.order_attempts() + 1;
         let Some(key) = key_for_attempt(run, &operation, number).await else {
             // prepare failed: back off and try again
-            run.wait(retry::backoff_ms(operation.failed_attempts() + 1))
-                .await;
+            run.wait(retry::jitter(
+                retry::backoff_ms(operation.failed_attempts() + 1),
+                js_sys::Math::random(),
+            ))
+            .await;
             continue;
         };
         run.state
@@ -76,6 +79,10 @@ async fn drive(run: Run) {
         match attempt(run, AttemptKind::Order, &key, &operation.body, lose).await {
             Next::Stop => break,
             Next::RetryAfterMs(ms) => run.wait(ms).await,
+            Next::BackOff(ceiling) => {
+                run.wait(retry::jitter(ceiling, js_sys::Math::random()))
+                    .await
+            }
             Next::NeedNewKey => {
                 run.update(|op| op.key = None);
             }

@@ -8,7 +8,7 @@
 //! | 409 | waits `Retry-After` (clamped to 1–30 s; 1 s if absent), then sends the same key | the first request with this key is still running |
 //! | 422 | stops: failed | the key belongs to another body; sending it again cannot change that |
 //! | 400 `/problems/issued-key-expired` | asks for a new key, then sends | the issued key expired before any order used it, so nothing was done |
-//! | 5xx, or no answer | backs off 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s…, then sends the same key | the server may or may not have done the work; the same key makes the retry safe |
+//! | 5xx, or no answer | backs off 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s… (each with jitter), then sends the same key | the server may or may not have done the work; the same key makes the retry safe |
 //! | any other 4xx | stops: failed | the request itself is wrong; sending it again changes nothing |
 //!
 //! After `MAX_FAILED_ATTEMPTS` answers of the last-but-one kind the client stops on its own.
@@ -30,7 +30,10 @@ pub const ISSUED_KEY_EXPIRED: &str = "/problems/issued-key-expired";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
     Stop,
+    /// Wait as long as the server asked (`Retry-After`), then send again.
     RetryAfterMs(u32),
+    /// Back off for up to this long (see `jitter`), then send again.
+    BackOff(u32),
     NeedNewKey,
 }
 
@@ -71,7 +74,15 @@ pub fn judge(
 
 /// No answer reached the page: the work may or may not be done, so back off and send the same key.
 pub fn no_answer(failure: u32) -> Next {
-    Next::RetryAfterMs(backoff_ms(failure))
+    Next::BackOff(backoff_ms(failure))
+}
+
+/// "Equal jitter": somewhere between half of `ceiling_ms` and all of it, chosen by `random`
+/// (0 to 1). Clients that failed together (a server restart, a network blip) then come back
+/// spread out instead of all at once, which would fail them together again.
+pub fn jitter(ceiling_ms: u32, random: f64) -> u32 {
+    let half = ceiling_ms / 2;
+    half + (f64::from(ceiling_ms - half) * random.clamp(0.0, 1.0)) as u32
 }
 
 /// 0.5 s, 1 s, 2 s, 4 s, then 8 s: quick at first, gentle on a struggling server later.
@@ -122,10 +133,7 @@ mod tests {
     #[test]
     fn in_flight_does_not_back_off() {
         // A 409 is an answer ("wait"), not a failure: the failure count does not stretch it.
-        assert_eq!(
-            judge(409, false, Some(2), None, 6).1,
-            Next::RetryAfterMs(2_000)
-        );
+        assert_eq!(judge(409, false, Some(2), None, 6).1, Next::RetryAfterMs(2_000));
     }
 
     #[test]
@@ -151,15 +159,15 @@ mod tests {
         for code in [500, 502, 503, 599] {
             assert_eq!(
                 judge(code, false, None, None, 3),
-                (Outcome::Problem, Next::RetryAfterMs(2_000))
+                (Outcome::Problem, Next::BackOff(2_000))
             );
         }
     }
 
     #[test]
     fn no_answer_backs_off() {
-        assert_eq!(no_answer(1), Next::RetryAfterMs(500));
-        assert_eq!(no_answer(5), Next::RetryAfterMs(8_000));
+        assert_eq!(no_answer(1), Next::BackOff(500));
+        assert_eq!(no_answer(5), Next::BackOff(8_000));
     }
 
     #[test]
@@ -181,5 +189,19 @@ mod tests {
         );
         assert_eq!(backoff_ms(0), 500);
         assert_eq!(backoff_ms(u32::MAX), 8_000);
+    }
+
+    #[test]
+    fn jitter_spreads_a_back_off_over_its_upper_half() {
+        assert_eq!(jitter(1_000, 0.0), 500);
+        assert_eq!(jitter(1_000, 0.5), 750);
+        assert_eq!(jitter(1_000, 1.0), 1_000);
+        assert_eq!(
+            jitter(8_000, 7.0),
+            8_000,
+            "a random number out of range is clamped"
+        );
+        assert_eq!(jitter(8_000, -1.0), 4_000);
+        assert_eq!(jitter(0, 0.3), 0);
     }
 }
