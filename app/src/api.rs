@@ -16,6 +16,10 @@ pub const LAB_FAIL: &str = "X-Lab-Fail";
 /// of it: `outlived-committed` (nobody took the key over, so it still committed) or
 /// `outlived-fenced` (another request took over; this is that request's answer).
 pub const LAB_LEASE: &str = "X-Lab-Lease";
+/// Lab: names one operation (one intention) across all its attempts, whatever keys they carry,
+/// so the page can tell two orders of one intention from two orders that merely look alike.
+/// 1–64 characters of `A-Z a-z 0-9 -` (a UUID fits); stored with the order it creates.
+pub const LAB_OPERATION: &str = "X-Lab-Operation";
 /// The largest lab delay the server accepts.
 pub const MAX_LAB_DELAY_MS: u64 = 10_000;
 /// Server-issued keys start with this, so the server knows to check their signature.
@@ -158,6 +162,10 @@ pub struct Order {
     /// RFC 3339, UTC.
     pub created_at: String,
     pub idempotency_key: String,
+    /// The lab's `X-Lab-Operation` of the attempt that created it: orders that share one
+    /// came from one intention, whatever their keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab_operation: Option<String>,
 }
 
 /// `POST /orders/prepare` answer: a key the server issued, and until when it may start an order.

@@ -1,7 +1,7 @@
 //! Every way an API request can fail, and the one place that turns it into
 //! `application/problem+json` (RFC 9457).
 
-use app::api::{FieldError, FieldRule, Problem, PROBLEM_CONTENT_TYPE};
+use app::api::{FieldError, FieldRule, Problem, LAB_OPERATION, PROBLEM_CONTENT_TYPE};
 use app::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +34,8 @@ pub enum ApiError {
     },
     #[error("X-Lab-Delay-Ms must be a whole number of milliseconds from 0 to {max}")]
     InvalidLabDelay { max: u64 },
+    #[error("X-Lab-Operation must be 1 to 64 characters of A-Z, a-z, 0-9 and -, such as a UUID")]
+    InvalidLabOperation,
     #[error("this key was first used for a different request; a key names one operation, so send a new key for a new order")]
     KeyReusedWithDifferentRequest,
     #[error("a request with this key is still being processed; retry after it finishes")]
@@ -179,6 +181,11 @@ impl ApiError {
                 "invalid-lab-delay",
                 "X-Lab-Delay-Ms is invalid",
             ),
+            Self::InvalidLabOperation => (
+                S::BAD_REQUEST,
+                "invalid-lab-operation",
+                "X-Lab-Operation is invalid",
+            ),
             Self::KeyReusedWithDifferentRequest => (
                 S::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
@@ -221,6 +228,7 @@ impl ApiError {
             Self::MissingKey | Self::SeveralKeys | Self::MalformedKey(_) => {
                 Some("Idempotency-Key".into())
             }
+            Self::InvalidLabOperation => Some(LAB_OPERATION.into()),
             _ => None,
         };
         Problem {

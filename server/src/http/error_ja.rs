@@ -52,6 +52,11 @@ impl ApiError {
                 "X-Lab-Delay-Ms が正しくありません",
                 format!("X-Lab-Delay-Ms は 0〜{max} のミリ秒（整数）にしてください。"),
             ),
+            E::InvalidLabOperation => (
+                "X-Lab-Operation が正しくありません",
+                "X-Lab-Operation は英数字とハイフン（A-Z a-z 0-9 -）だけの 1〜64 文字（UUID など）にしてください。"
+                    .into(),
+            ),
             E::KeyReusedWithDifferentRequest => (
                 "この Idempotency-Key は別のリクエストに使われています",
                 "このキーは最初に別の内容のリクエストに使われました。キーは 1 つの操作を指すので、新しい注文には新しいキーを使ってください。"

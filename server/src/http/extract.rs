@@ -4,14 +4,15 @@
 use std::time::Duration;
 
 use app::api::{
-    CreateOrderRequest, ResetRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, MAX_LAB_DELAY_MS,
+    CreateOrderRequest, ResetRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, LAB_OPERATION,
+    MAX_LAB_DELAY_MS,
 };
 use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, FieldProblem};
-use crate::idempotency::record::IdempotencyKey;
+use crate::idempotency::record::{IdempotencyKey, LabOperation};
 
 /// The one `Idempotency-Key` of a request, quoted (IETF) or bare.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
@@ -52,6 +53,20 @@ pub fn lab_delay(headers: &HeaderMap, lab_controls: bool) -> Result<Duration, Ap
 /// The lab's `X-Lab-Fail: <step>` switch, honoured only while the lab's controls are on.
 pub fn lab_fails(headers: &HeaderMap, lab_controls: bool, step: &str) -> bool {
     lab_controls && headers.get(LAB_FAIL).is_some_and(|value| value == step)
+}
+
+/// The lab's `X-Lab-Operation`, checked; `None` when it is absent or the lab's controls are
+/// off. Outside the lab it means nothing, so a bad value is not worth refusing an order there.
+pub fn lab_operation(
+    headers: &HeaderMap,
+    lab_controls: bool,
+) -> Result<Option<LabOperation>, ApiError> {
+    let Some(value) = headers.get(LAB_OPERATION).filter(|_| lab_controls) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| ApiError::InvalidLabOperation)?;
+    let operation = LabOperation::parse(text).map_err(|_| ApiError::InvalidLabOperation)?;
+    Ok(Some(operation))
 }
 
 /// `application/json`, or any `application/<something>+json`, with or without parameters.

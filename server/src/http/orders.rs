@@ -25,6 +25,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let key = extract::idempotency_key(&headers)?;
     let delay = extract::lab_delay(&headers, state.lab_controls)?;
+    let lab_operation = extract::lab_operation(&headers, state.lab_controls)?;
     extract::require_json(&headers)?;
     let body = body.map_err(extract::body_rejection)?;
     let request = extract::order_body(&body)?;
@@ -37,6 +38,7 @@ pub async fn create(
         source,
         request,
         delay,
+        lab_operation,
     };
     match state.idempotency.submit(attempt).await? {
         Outcome::Created(response, lease) => Ok(stored(response, false, lease)),

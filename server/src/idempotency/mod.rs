@@ -45,7 +45,7 @@ use crate::time::rfc3339;
 use decision::{decide, Decision};
 use record::{
     millis, ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeyOrigin,
-    KeySource, NewClaim, NewOrder, Record, RecordState, StoredResponse,
+    KeySource, LabOperation, NewClaim, NewOrder, Record, RecordState, StoredResponse,
 };
 
 /// How one attempt ended, as the HTTP layer will tell it.
@@ -102,6 +102,9 @@ pub struct Attempt {
     /// The operation's own duration: in the lab, real waiting that stands in for a slow
     /// payment call or the like.
     pub delay: Duration,
+    /// The lab's name for the intention behind this attempt, kept with the order it creates.
+    /// Not part of the fingerprint: it is the page's bookkeeping, not the request.
+    pub lab_operation: Option<LabOperation>,
 }
 
 #[derive(Clone)]
@@ -308,6 +311,10 @@ impl Idempotency {
             items: attempt.request.items.clone(),
             created_at: rfc3339(now),
             idempotency_key: attempt.key.to_string(),
+            lab_operation: attempt
+                .lab_operation
+                .as_ref()
+                .map(|operation| operation.as_str().to_owned()),
         };
         let response = StoredResponse {
             status: 201,

@@ -45,6 +45,28 @@ impl fmt::Display for IdempotencyKey {
     }
 }
 
+/// The lab's name for one operation across all its attempts (`X-Lab-Operation`), checked:
+/// 1–64 characters of `A-Z a-z 0-9 -`. It is stored with the order and shown, never used to
+/// decide anything: only the key decides whether an attempt is a new operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabOperation(String);
+
+impl LabOperation {
+    const MAX_LEN: usize = 64;
+
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-';
+        if value.is_empty() || value.len() > Self::MAX_LEN || !value.chars().all(allowed) {
+            return Err("1 to 64 characters of A-Z, a-z, 0-9 and -");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// "Is this the same request?": SHA-256 over method, path and the canonical JSON of the typed
 /// request, in hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +282,16 @@ mod tests {
             IdempotencyKey::parse("k-1")
         );
         assert!(IdempotencyKey::parse("a b").is_err());
+    }
+
+    #[test]
+    fn a_lab_operation_is_short_and_plain() {
+        let uuid = "3f2a9c1e-0b7d-4e5f-8a6b-1c2d3e4f5a6b";
+        assert_eq!(LabOperation::parse(uuid).unwrap().as_str(), uuid);
+        assert!(LabOperation::parse(&"a".repeat(64)).is_ok());
+        for bad in ["", "a b", "a_b", "é", &"a".repeat(65)] {
+            assert!(LabOperation::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -391,9 +391,11 @@ struct OrderRow {
     items_json: String,
     created_at_ms: i64,
     idempotency_key: String,
+    lab_operation: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, items_json, created_at_ms, idempotency_key";
+const ORDER_COLUMNS: &str =
+    "id, user_id, items_json, created_at_ms, idempotency_key, lab_operation";
 
 impl TryFrom<OrderRow> for Order {
     type Error = StorageError;
@@ -407,6 +409,7 @@ impl TryFrom<OrderRow> for Order {
             items,
             created_at: crate::time::rfc3339(row.created_at_ms),
             idempotency_key: row.idempotency_key,
+            lab_operation: row.lab_operation,
         })
     }
 }
@@ -442,9 +445,10 @@ where
         .bind(claim.user_id.as_str())
 }
 
-/// Binds an order's eleven parameters, numbered as both back ends' statements use them:
+/// Binds an order's twelve parameters, numbered as both back ends' statements use them:
 /// ?1/$1 id, 2 user, 3 items, 4 created at, 5 key, 6 `guard` (the claim token or the
-/// fingerprint), 7 to 10 the response (status, content type, location, body), 11 expiry.
+/// fingerprint), 7 to 10 the response (status, content type, location, body), 11 expiry,
+/// 12 the lab's operation.
 fn bind_order<'q, DB: sqlx::Database>(
     query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     guard: &'q str,
@@ -470,4 +474,5 @@ where
         .bind(new.response.location.as_deref())
         .bind(new.response.body.as_slice())
         .bind(new.expires_at_ms)
+        .bind(new.order.lab_operation.as_deref())
 }

@@ -48,11 +48,12 @@ static CREATE_COMPLETED: LazyLock<String> = LazyLock::new(|| {
                  response_content_type, response_location, response_body, order_id, \
                  created_at_ms, expires_at_ms, user_id) \
                SELECT $5, $6, 'completed', $7, $8, $9, $10, $1, $4, $11, $2 \
-                 WHERE $12::bigint IS NULL OR $12 > {DB_NOW_MS} \
+                 WHERE $13::bigint IS NULL OR $13 > {DB_NOW_MS} \
                ON CONFLICT (key) DO NOTHING RETURNING key), \
              ordered AS ( \
-               INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-               SELECT $1, $2, $3, $4, key FROM stored RETURNING 1) \
+               INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key, \
+                 lab_operation) \
+               SELECT $1, $2, $3, $4, key, $12 FROM stored RETURNING 1) \
              SELECT (SELECT count(*) FROM ordered) AS created, {RECORD_COLUMNS} \
                FROM (SELECT 1) AS one LEFT JOIN idempotency_records ON key = $5"
     )
@@ -229,8 +230,9 @@ impl PostgresStorage {
                  locked_until_ms = NULL, response_status = $7, response_content_type = $8, \
                  response_location = $9, response_body = $10, order_id = $1, expires_at_ms = $11 \
                WHERE key = $5 AND claim_token = $6 AND state = 'in_flight' RETURNING key) \
-             INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-               SELECT $1, $2, $3, $4, key FROM stored",
+             INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key, \
+               lab_operation) \
+               SELECT $1, $2, $3, $4, key, $12 FROM stored",
             claim_token,
             &new,
         )

@@ -590,8 +590,8 @@ async fn claim_key(
 /// the same transaction, so they succeed together (2 rows) or not at all (0: the claim was lost).
 const COMPLETE_CLAIMED: &str = isolated!(
     "\
-    INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-      SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
+    INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key, lab_operation) \
+      SELECT ?1, ?2, ?3, ?4, ?5, ?12 WHERE EXISTS (SELECT 1 FROM idempotency_records \
         WHERE key = ?5 AND claim_token = ?6 AND state = 'in_flight'); \
     UPDATE idempotency_records SET state = 'completed', claim_token = NULL, \
       locked_until_ms = NULL, response_status = ?7, response_content_type = ?8, \
@@ -608,8 +608,8 @@ const CREATE_COMPLETED: &str = isolated!(
       response_content_type, response_location, response_body, order_id, created_at_ms, \
       expires_at_ms, user_id) VALUES (?5, ?6, 'completed', ?7, ?8, ?9, ?10, ?1, ?4, ?11, ?2) \
       ON CONFLICT (key) DO NOTHING; \
-    INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key) \
-      SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM idempotency_records \
+    INSERT INTO orders (id, user_id, items_json, created_at_ms, idempotency_key, lab_operation) \
+      SELECT ?1, ?2, ?3, ?4, ?5, ?12 WHERE EXISTS (SELECT 1 FROM idempotency_records \
         WHERE key = ?5 AND order_id = ?1);"
 );
 

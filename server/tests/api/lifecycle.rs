@@ -340,13 +340,17 @@ async fn reset_empties_the_lab() {
     assert!(app.records().await.is_empty());
 }
 
+/// With the lab's controls off, the headers that only shape an order are ignored (even a bad
+/// X-Lab-Operation); what asks for a lab answer (a reset) is 403.
 #[tokio::test]
 async fn lab_controls_can_be_switched_off() {
     let app = spawn_app_with(|c| c.lab_controls = false).await;
     let started = std::time::Instant::now();
+    let key = new_key();
     let created = app
-        .post_order(&new_key(), &order_body("u1", "A-1", 1))
+        .post_order(&key, &order_body("u1", "A-1", 1))
         .header("X-Lab-Delay-Ms", "5000")
+        .header("X-Lab-Operation", "not an operation")
         .send()
         .await
         .unwrap();
@@ -355,9 +359,47 @@ async fn lab_controls_can_be_switched_off() {
         started.elapsed() < Duration::from_secs(4),
         "the delay header was ignored"
     );
+    let order: Value = created.json().await.unwrap();
+    assert!(order.get("labOperation").is_none(), "{order}");
     let reset = app.reset("u1").await;
     problem(reset, 403).await;
     assert_eq!(app.orders().await.len(), 1);
+    assert_eq!(app.records().await[0]["state"], "completed");
+}
+
+/// The page sends one X-Lab-Operation on every attempt of one intention. A buggy client that
+/// makes a new key per retry creates a second order, and the two share the operation: that is
+/// what the page flags. A replay adds nothing; an order sent without the header has no field.
+#[tokio::test]
+async fn orders_of_one_lab_operation_share_it_whatever_their_keys() {
+    let app = spawn_app().await;
+    let operation = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let attempt = |key: &str| {
+        app.post_order(key, &body)
+            .header("X-Lab-Operation", &operation)
+    };
+    let first_key = new_key();
+    let first = attempt(&first_key).send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first_bytes = first.bytes().await.unwrap();
+    let created: Value = serde_json::from_slice(&first_bytes).unwrap();
+    assert_eq!(created["labOperation"], operation.as_str());
+    let replay = attempt(&first_key).send().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.bytes().await.unwrap(), first_bytes, "stored with it");
+    // The second key goes through claim → commit (a delay), the first did not.
+    let second_key = attempt(&new_key()).header("X-Lab-Delay-Ms", "10");
+    assert_eq!(second_key.send().await.unwrap().status(), 201);
+    let plain = app.post_order(&new_key(), &body).send().await.unwrap();
+    assert_eq!(plain.status(), 201);
+
+    let orders = app.orders().await;
+    assert_eq!(orders.len(), 3, "the replay added none: {orders:?}");
+    let of_operation = |o: &&Value| o["labOperation"] == operation.as_str();
+    assert_eq!(orders.iter().filter(of_operation).count(), 2, "{orders:?}");
+    let without = orders.iter().filter(|o| o.get("labOperation").is_none());
+    assert_eq!(without.count(), 1, "no header, no field: {orders:?}");
 }
 
 /// One learner's reset forgets that learner's orders and records; another learner on the same

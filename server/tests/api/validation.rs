@@ -168,20 +168,40 @@ async fn wrong_content_type_is_415_and_oversized_bodies_are_413() {
     assert!(app.records().await.is_empty());
 }
 
+/// A bad lab header is refused before anything is stored; X-Lab-Operation's problem names it.
 #[tokio::test]
-async fn a_bad_lab_delay_is_refused() {
+async fn bad_lab_headers_are_refused() {
     let app = spawn_app().await;
-    for bad in ["-1", "abc", "10001"] {
+    let too_long = "a".repeat(65);
+    let cases = [
+        ("X-Lab-Delay-Ms", "-1", "invalid-lab-delay"),
+        ("X-Lab-Delay-Ms", "abc", "invalid-lab-delay"),
+        ("X-Lab-Delay-Ms", "10001", "invalid-lab-delay"),
+        ("X-Lab-Operation", "", "invalid-lab-operation"),
+        ("X-Lab-Operation", "has space", "invalid-lab-operation"),
+        ("X-Lab-Operation", "under_score", "invalid-lab-operation"),
+        ("X-Lab-Operation", "é", "invalid-lab-operation"),
+        (
+            "X-Lab-Operation",
+            too_long.as_str(),
+            "invalid-lab-operation",
+        ),
+    ];
+    for (header, bad, kind) in cases {
         let response = app
             .post_order(&new_key(), &order_body("u1", "A", 1))
-            .header("X-Lab-Delay-Ms", bad)
+            .header(header, bad)
             .send()
             .await
             .unwrap();
         let problem = problem(response, 400).await;
-        assert_eq!(problem["type"], "/problems/invalid-lab-delay");
+        assert_eq!(problem["type"], format!("/problems/{kind}"), "{bad:?}");
+        if header == "X-Lab-Operation" {
+            assert_eq!(problem["field"], header, "{bad:?}");
+        }
     }
     assert!(app.orders().await.is_empty());
+    assert!(app.records().await.is_empty());
 }
 
 /// Problems follow the request's language (the lab's cookie, else Accept-Language): the
