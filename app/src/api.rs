@@ -68,6 +68,8 @@ pub enum FieldRule {
     ItemCount { max: usize },
     /// A quantity from 1 to `max`.
     Quantity { max: u32 },
+    /// An idempotency key: 1–255 visible ASCII characters, bare or quoted.
+    IdempotencyKey,
 }
 
 impl FieldError {
@@ -94,6 +96,9 @@ impl FieldRule {
             }
             Self::ItemCount { max } => format!("must hold 1 to {max} items"),
             Self::Quantity { max } => format!("must be between 1 and {max}"),
+            Self::IdempotencyKey => {
+                "must be 1 to 255 visible ASCII characters, bare or quoted as in the header".into()
+            }
         }
     }
 }
@@ -127,6 +132,26 @@ pub struct ResetRequest {
 impl ResetRequest {
     pub fn validate(&self) -> Result<(), FieldError> {
         validate_user_id(&self.user_id)
+    }
+}
+
+/// `POST /lab/expire-key` body: make this learner's record under this key expire now, as if
+/// its TTL had run out, so the next request with the key starts a new operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpireKeyRequest {
+    pub user_id: String,
+    /// As sent in the `Idempotency-Key` header: bare or quoted.
+    pub idempotency_key: String,
+}
+
+impl ExpireKeyRequest {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        validate_user_id(&self.user_id)?;
+        match parse_idempotency_key(&self.idempotency_key) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(FieldError::new("idempotencyKey", FieldRule::IdempotencyKey)),
+        }
     }
 }
 
@@ -333,5 +358,19 @@ mod tests {
         }
         req.items.clear();
         assert_eq!(req.validate().unwrap_err().field, "items");
+    }
+
+    #[test]
+    fn an_expire_key_request_takes_the_key_as_the_header_does() {
+        let request = |key: &str| ExpireKeyRequest {
+            user_id: "u1".into(),
+            idempotency_key: key.into(),
+        };
+        assert_eq!(request("k-1").validate(), Ok(()));
+        assert_eq!(request("\"k-1\"").validate(), Ok(()));
+        for bad in ["", "a b", "\"open"] {
+            let error = request(bad).validate().unwrap_err();
+            assert_eq!(error.field, "idempotencyKey", "{bad:?}");
+        }
     }
 }

@@ -59,6 +59,8 @@ pub enum ApiError {
 pub enum Missing {
     Order,
     ApiPath,
+    /// A learner's idempotency record under a key (`POST /lab/expire-key`).
+    Record,
 }
 
 impl Missing {
@@ -66,6 +68,7 @@ impl Missing {
         match self {
             Self::Order => "order",
             Self::ApiPath => "this API path",
+            Self::Record => "this learner's idempotency record for this key",
         }
     }
 
@@ -73,6 +76,7 @@ impl Missing {
         match self {
             Self::Order => "注文",
             Self::ApiPath => "この API のパス",
+            Self::Record => "この学習者のこのキーの冪等性レコード",
         }
     }
 }

@@ -117,6 +117,9 @@ fn field_detail(field: &str, problem: &FieldProblem) -> String {
                 format!("{field} には 1〜{max} 個の品目を入れてください。")
             }
             FieldRule::Quantity { max } => format!("{field} は 1〜{max} にしてください。"),
+            FieldRule::IdempotencyKey => format!(
+                "{field} は 1〜255 文字の表示可能な ASCII 文字にしてください（Idempotency-Key ヘッダーと同じく、そのままか引用符で囲んで）。"
+            ),
         },
     }
 }

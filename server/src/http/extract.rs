@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use app::api::{
-    CreateOrderRequest, ResetRequest, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, LAB_OPERATION,
-    MAX_LAB_DELAY_MS,
+    CreateOrderRequest, ExpireKeyRequest, FieldError, FieldRule, ResetRequest, IDEMPOTENCY_KEY,
+    LAB_DELAY_MS, LAB_FAIL, LAB_OPERATION, MAX_LAB_DELAY_MS,
 };
 use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -99,6 +99,19 @@ pub fn reset_body(body: &[u8]) -> Result<ResetRequest, ApiError> {
     let request: ResetRequest = json_object(body, r#"{"userId":"learner-3f2a"}"#)?;
     request.validate()?;
     Ok(request)
+}
+
+/// Parses and validates a `POST /lab/expire-key` body: the learner, and the key spelled as the
+/// `Idempotency-Key` header spells it (bare or quoted).
+pub fn expire_key_body(body: &[u8]) -> Result<(String, IdempotencyKey), ApiError> {
+    const EXAMPLE: &str = r#"{"userId":"learner-3f2a","idempotencyKey":"3f2a-key"}"#;
+    let request: ExpireKeyRequest = json_object(body, EXAMPLE)?;
+    request.validate()?;
+    let key = IdempotencyKey::parse(&request.idempotency_key).map_err(|_| FieldError {
+        field: "idempotencyKey".into(),
+        rule: FieldRule::IdempotencyKey,
+    })?;
+    Ok((request.user_id, key))
 }
 
 /// A JSON object of type `T`, or a problem naming the field at fault (`example` shows the

@@ -9,6 +9,8 @@ use axum::Json;
 
 use super::error::{ApiError, Missing};
 use super::extract;
+use crate::idempotency::record::KeyExpiry;
+use crate::idempotency::IN_FLIGHT_RETRY_AFTER;
 use crate::AppState;
 
 /// `GET /health`: 200 when the database answers.
@@ -29,14 +31,44 @@ pub async fn reset(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    if !state.lab_controls {
-        return Err(ApiError::LabControlsOff);
-    }
-    extract::require_json(&headers)?;
-    let body = body.map_err(extract::body_rejection)?;
+    let body = lab_body(&state, &headers, body)?;
     let learner = extract::reset_body(&body)?;
     state.storage.reset_lab(Some(&learner.user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /lab/expire-key` with `{"userId": …, "idempotencyKey": …}`: that learner's record
+/// under the key expires now, as if its TTL had just run out, so the next request with the key
+/// is a new operation. Another learner's record under the same key is not theirs to expire
+/// (404). A claim whose lease still runs is refused (409): its request may yet commit, and no
+/// TTL ends a record before its claim's lease either.
+pub async fn expire_key(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let body = lab_body(&state, &headers, body)?;
+    let (user_id, key) = extract::expire_key_body(&body)?;
+    match state.storage.expire_key(&user_id, &key).await? {
+        KeyExpiry::Expired => Ok(StatusCode::NO_CONTENT),
+        KeyExpiry::NoRecord => Err(ApiError::NotFound(Missing::Record)),
+        KeyExpiry::StillRunning => Err(ApiError::InFlight {
+            retry_after_secs: IN_FLIGHT_RETRY_AFTER.as_secs(),
+        }),
+    }
+}
+
+/// A lab endpoint's JSON body, read only while the lab's controls are on.
+fn lab_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    if !state.lab_controls {
+        return Err(ApiError::LabControlsOff);
+    }
+    extract::require_json(headers)?;
+    body.map_err(extract::body_rejection)
 }
 
 /// Any API path that matches no route: JSON, never the HTML page.

@@ -30,6 +30,7 @@ pub fn api_routes(state: AppState) -> Router {
         .route("/idempotency-records", get(orders::records))
         .route("/health", get(lab::health))
         .route("/lab/reset", post(lab::reset))
+        .route("/lab/expire-key", post(lab::expire_key))
         .route("/lab/{*rest}", any(lab::not_found))
         .method_not_allowed_fallback(lab::method_not_allowed)
         .layer(DefaultBodyLimit::max(app::api::MAX_BODY_BYTES))

@@ -18,11 +18,15 @@
 //!   origin: the operation was started while the key was valid, and its retry only finishes
 //!   it. An expired issued key is refused only when nothing was ever started under it.
 //!
+//! An expired record is the first row whatever expired it: its TTL, or the lab's "expire
+//! this key now" ([`plan_expiry`]), which sets its expiry to the storage's now. Either way the
+//! next request with the key starts a new operation, and its claim replaces the old record.
+//!
 //! The same table decides twice: once on a plain read, which answers replays, 409s and 422s
 //! without writing anything; and again inside the claim's write transaction, where nothing
 //! can change between the look and the write ([`plan_claim`]).
 
-use super::record::{Fingerprint, KeyOrigin, NewClaim, Record, RecordState};
+use super::record::{Fingerprint, KeyExpiry, KeyOrigin, NewClaim, Record, RecordState};
 
 /// What a request gets, given the record under its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +95,19 @@ pub fn plan_claim(existing: Option<&Record>, claim: &NewClaim, now_ms: i64) -> C
         Decision::Start | Decision::TakeOver => ClaimPlan::Replace,
         Decision::IssuedKeyExpired => ClaimPlan::Refuse,
         Decision::Replay | Decision::Mismatch | Decision::InFlight => ClaimPlan::Keep,
+    }
+}
+
+/// What the lab's "expire this key now" does with a learner's record, at the storage's clock.
+/// A claim whose lease still runs is left alone: expiring it would let a retry start the
+/// operation again while the first attempt is still doing it, which no TTL can do either.
+pub fn plan_expiry(record: Option<&Record>, now_ms: i64) -> KeyExpiry {
+    match record.map(|record| &record.state) {
+        None => KeyExpiry::NoRecord,
+        Some(RecordState::InFlight {
+            locked_until_ms, ..
+        }) if *locked_until_ms > now_ms => KeyExpiry::StillRunning,
+        Some(_) => KeyExpiry::Expired,
     }
 }
 
@@ -209,6 +226,21 @@ mod tests {
                 expected,
                 "{case}"
             );
+        }
+    }
+
+    #[test]
+    fn only_a_claim_whose_lease_runs_is_kept_from_expiring() {
+        #[rustfmt::skip]
+        let table: Vec<(&str, Option<Record>, KeyExpiry)> = vec![
+            ("no record",        None,                            KeyExpiry::NoRecord),
+            ("completed",        Some(completed("f", NOW + 1)),   KeyExpiry::Expired),
+            ("already expired",  Some(completed("f", NOW - 1)),   KeyExpiry::Expired),
+            ("dead claim",       Some(in_flight("f", NOW)),       KeyExpiry::Expired),
+            ("live claim",       Some(in_flight("f", NOW + 1)),   KeyExpiry::StillRunning),
+        ];
+        for (case, record, expected) in table {
+            assert_eq!(plan_expiry(record.as_ref(), NOW), expected, "{case}");
         }
     }
 }

@@ -116,7 +116,7 @@ pub struct Idempotency {
 }
 
 /// Retry-After for a 409: a request in flight usually ends within a second.
-const IN_FLIGHT_RETRY_AFTER: Duration = Duration::from_secs(1);
+pub const IN_FLIGHT_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// How often one attempt decides again after losing a race before it answers 409.
 const DECISION_ROUNDS: usize = 3;
 

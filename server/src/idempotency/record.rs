@@ -226,6 +226,18 @@ pub enum CreateResult {
     Taken(Option<Record>),
 }
 
+/// What the lab's "expire this key now" came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyExpiry {
+    /// The record now counts as past its TTL: the next request with the key is new.
+    Expired,
+    /// This learner has no record under the key (another learner's is left alone).
+    NoRecord,
+    /// A claim whose lease still runs: its request may still commit, and a record never
+    /// expires before its claim's lease ends (see [`NewClaim::times_at`]), so it stays.
+    StillRunning,
+}
+
 /// An order and the answer to store with it, kept until `expires_at_ms`.
 #[derive(Debug, Clone)]
 pub struct NewOrder {

@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use app::api::{Order, OrderItem};
 
+use crate::idempotency::decision::plan_expiry;
 use crate::idempotency::record::{
-    ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeySource, NewClaim,
-    NewOrder, Record, RecordState, StoredResponse,
+    ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeyExpiry, KeySource,
+    NewClaim, NewOrder, Record, RecordState, StoredResponse,
 };
 use postgres::PostgresStorage;
 pub use sqlite::Fault;
@@ -228,6 +229,17 @@ impl Storage {
         on_backend!(self, db => db.reset_lab(user_id).await)
     }
 
+    /// The lab's "expire this key now": `user_id`'s record under `key` expires at the
+    /// database's now, unless a claim whose lease still runs holds it (see
+    /// [`plan_expiry`](crate::idempotency::decision::plan_expiry)).
+    pub async fn expire_key(
+        &self,
+        user_id: &str,
+        key: &IdempotencyKey,
+    ) -> Result<KeyExpiry, StorageError> {
+        on_backend!(self, db => db.expire_key(user_id, key.as_str()).await)
+    }
+
     /// Test support: puts a failure on SQLite's single writer (see [`Fault`]). `false` on
     /// PostgreSQL, which has no such writer.
     pub async fn inject_fault(&self, fault: Fault) -> Result<bool, StorageError> {
@@ -412,6 +424,41 @@ impl TryFrom<OrderRow> for Order {
             lab_operation: row.lab_operation,
         })
     }
+}
+
+/// The lab's "expire this key now", inside a transaction the caller holds, at its `now_ms`:
+/// reads `user_id`'s record under `key` with `select` (binding the key, then the user), lets
+/// [`plan_expiry`] decide, and carries it out with `update` (binding the key, then `now_ms`).
+/// Each back end brings its own SQL and its way of keeping a claim from slipping in between.
+async fn expire_in<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    (select, update): (&str, &str),
+    user_id: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<KeyExpiry, StorageError>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    RecordRow: for<'r> sqlx::FromRow<'r, DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let row: Option<RecordRow> = sqlx::query_as(select)
+        .bind(key)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let record = row.map(Record::try_from).transpose()?;
+    let plan = plan_expiry(record.as_ref(), now_ms);
+    if plan == KeyExpiry::Expired {
+        sqlx::query(update)
+            .bind(key)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(plan)
 }
 
 /// Rows to records (or the first corrupt one's error).

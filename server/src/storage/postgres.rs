@@ -14,12 +14,12 @@ use app::api::Order;
 use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
 
 use super::{
-    bind_claim, bind_order, orders, records, OrderRow, RecordRow, ReplayCounts, StorageError,
-    ORDER_COLUMNS, RECORD_COLUMNS,
+    bind_claim, bind_order, expire_in, orders, records, OrderRow, RecordRow, ReplayCounts,
+    StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
 };
 use crate::idempotency::decision::{plan_claim, ClaimPlan};
 use crate::idempotency::record::{
-    millis, ClaimResult, CreateResult, KeySource, NewClaim, NewOrder, Record,
+    millis, ClaimResult, CreateResult, KeyExpiry, KeySource, NewClaim, NewOrder, Record,
 };
 use sqlx::{FromRow, Row};
 
@@ -309,6 +309,30 @@ impl PostgresStorage {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Expires `user_id`'s record under `key` at the database's now if the plan allows it,
+    /// with the row locked from the look to the write, so no claim can slip in between. An
+    /// already expired record keeps its earlier expiry.
+    pub(super) async fn expire_key(
+        &self,
+        user_id: &str,
+        key: &str,
+    ) -> Result<KeyExpiry, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let now: i64 = sqlx::query_scalar(SELECT_DB_NOW.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let select = format!(
+            "SELECT {RECORD_COLUMNS} FROM idempotency_records \
+             WHERE key = $1 AND user_id = $2 FOR UPDATE"
+        );
+        let update =
+            "UPDATE idempotency_records SET expires_at_ms = LEAST(expires_at_ms, $2) WHERE key = $1";
+        let plan =
+            expire_in::<sqlx::Postgres>(&mut *tx, (&select, update), user_id, key, now).await?;
+        tx.commit().await?;
+        Ok(plan)
     }
 
     /// One statement for all counts, each added to its own operation's record (key and

@@ -25,12 +25,12 @@ use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    bind_claim, bind_order, orders, records, OrderRow, RecordRow, ReplayCounts, StorageError,
-    ORDER_COLUMNS, RECORD_COLUMNS,
+    bind_claim, bind_order, expire_in, orders, records, OrderRow, RecordRow, ReplayCounts,
+    StorageError, ORDER_COLUMNS, RECORD_COLUMNS,
 };
 use crate::idempotency::decision::{plan_claim, ClaimPlan};
 use crate::idempotency::record::{
-    ClaimResult, CreateResult, KeyOrigin, KeySource, NewClaim, NewOrder, Record,
+    ClaimResult, CreateResult, KeyExpiry, KeyOrigin, KeySource, NewClaim, NewOrder, Record,
 };
 use crate::time::now_ms;
 
@@ -53,6 +53,8 @@ enum Write {
     Release(String, String, Reply<()>),
     Purge(Reply<u64>),
     ResetLab(Option<String>, Reply<()>),
+    /// The lab's "expire this key now": the learner, then the key.
+    ExpireKey(String, String, Reply<KeyExpiry>),
     /// Replays counted per operation since the last flush; `None` for fire and forget.
     CountReplays(ReplayCounts, Option<Reply<()>>),
     Fault(Fault, Reply<()>),
@@ -77,6 +79,7 @@ enum Answer {
     Stored(bool),
     Unit,
     Purge(u64),
+    Expiry(KeyExpiry),
 }
 
 impl Write {
@@ -106,6 +109,13 @@ impl Write {
                 reply,
                 result.and_then(|a| match a {
                     Answer::Purge(purged) => Ok(purged),
+                    _ => Err(mismatch()),
+                }),
+            ),
+            Write::ExpireKey(_, _, reply) => send(
+                reply,
+                result.and_then(|a| match a {
+                    Answer::Expiry(expiry) => Ok(expiry),
                     _ => Err(mismatch()),
                 }),
             ),
@@ -270,6 +280,16 @@ impl SqliteStorage {
     pub(super) async fn reset_lab(&self, user_id: Option<&str>) -> Result<(), StorageError> {
         let user_id = user_id.map(str::to_owned);
         self.write(|reply| Write::ResetLab(user_id, reply)).await
+    }
+
+    pub(super) async fn expire_key(
+        &self,
+        user_id: &str,
+        key: &str,
+    ) -> Result<KeyExpiry, StorageError> {
+        let (user_id, key) = (user_id.to_owned(), key.to_owned());
+        self.write(|reply| Write::ExpireKey(user_id, key, reply))
+            .await
     }
 
     /// Queues the counts without waiting: a full queue drops them rather than slow anything.
@@ -473,6 +493,9 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<Answer, Sto
             .await?;
             Answer::Unit
         }
+        Write::ExpireKey(user_id, key, _) => {
+            Answer::Expiry(expire_key(conn, user_id, key, now_ms()).await?)
+        }
         Write::CountReplays(counts, _) => {
             execute(conn, isolated!("SELECT 1")).await?;
             add_replays(conn, counts).await?;
@@ -505,6 +528,23 @@ async fn add_replays(
         .await?;
     }
     Ok(())
+}
+
+/// Expires `user_id`'s record under `key` at `now_ms` if the plan allows it. The writer's
+/// transaction is the only writer, so no claim can slip in between the look and the write.
+/// An already expired record keeps its earlier expiry.
+async fn expire_key(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<KeyExpiry, StorageError> {
+    execute(conn, isolated!("SELECT 1")).await?;
+    let select =
+        format!("SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1 AND user_id = ?2");
+    let update =
+        "UPDATE idempotency_records SET expires_at_ms = min(expires_at_ms, ?2) WHERE key = ?1";
+    expire_in::<sqlx::Sqlite>(conn, (&select, update), user_id, key, now_ms).await
 }
 
 async fn inject(conn: &mut SqliteConnection, fault: &Fault) -> Result<(), StorageError> {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -97,4 +99,117 @@ async fn replays_of_an_expired_operation_are_not_counted_for_the_next_one() {
     let records = app.records().await;
     assert_eq!(records[0]["key"], key.as_str());
     assert_eq!(records[0]["replayCount"], 0, "{records:?}");
+}
+
+/// A fresh server with one order of `user`'s under a new key; the key and its request.
+async fn one_order(user: &str) -> (TestApp, String, Value) {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body(user, "A-1", 1);
+    let created = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    (app, key, body)
+}
+
+/// The lab's "expire this key now" is a TTL that ran out early: the record shows as expired
+/// at once, and the same request under the key is a new operation with a second order.
+#[tokio::test]
+async fn a_key_expired_by_the_lab_starts_a_new_operation() {
+    let (app, key, body) = one_order("u1").await;
+    let first = app.orders().await.remove(0);
+
+    assert_eq!(app.expire_key("u1", &key).await.status(), 204);
+    let records = app.records().await;
+    assert_eq!(records[0]["key"], key.as_str());
+    assert_eq!(records[0]["state"], "expired", "{records:?}");
+
+    let retry = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(retry.status(), 201);
+    assert!(
+        retry.headers().get("idempotent-replayed").is_none(),
+        "a new operation, not a replay"
+    );
+    let second: Value = retry.json().await.unwrap();
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(app.orders_with_key(&key).await, 2);
+    // The new operation's record is live: its own retry is a replay again.
+    assert_eq!(app.records().await[0]["state"], "completed");
+    let replay = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.orders_with_key(&key).await, 2);
+}
+
+/// A learner expires only their own record: another learner's under the same key is a 404
+/// to them, and stays live.
+#[tokio::test]
+async fn expiring_a_key_touches_only_that_learners_record() {
+    let (app, key, body) = one_order("u2").await;
+    for (user, key) in [("u1", key.as_str()), ("u2", "no-such-key")] {
+        let missing = problem(app.expire_key(user, key).await, 404).await;
+        assert_eq!(missing["type"], "/problems/not-found");
+    }
+    assert_eq!(app.records().await[0]["state"], "completed");
+    let replay = app.post_order(&key, &body).send().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.orders().await.len(), 1);
+}
+
+/// A claim whose request still runs is not expired (409): a retry would start the operation
+/// a second time while the first is still doing it. Once it has finished, it may expire.
+#[tokio::test]
+async fn a_key_whose_request_still_runs_is_not_expired() {
+    let app = spawn_app().await;
+    let key = new_key();
+    let body = order_body("u1", "A-1", 1);
+    let running = tokio::spawn(
+        app.post_order(&key, &body)
+            .header("X-Lab-Delay-Ms", "800")
+            .send(),
+    );
+    until_in_flight(&app.base).await;
+    let refused = app.expire_key("u1", &key).await;
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let problem = problem(refused, 409).await;
+    assert_eq!(problem["type"], "/problems/request-in-flight");
+
+    assert_eq!(running.await.unwrap().unwrap().status(), 201);
+    assert_eq!(app.records().await[0]["state"], "completed");
+    assert_eq!(app.expire_key("u1", &key).await.status(), 204);
+    assert_eq!(app.orders_with_key(&key).await, 1);
+}
+
+/// The body names the learner and the key, spelled as the header spells it (bare or quoted);
+/// anything else is a 400 naming the field, and expires nothing.
+#[tokio::test]
+async fn an_expire_key_request_names_its_learner_and_key() {
+    let (app, key, _) = one_order("u1").await;
+    let send = |json: String| {
+        app.client
+            .post(format!("{}/lab/expire-key", app.base))
+            .header("Content-Type", "application/json")
+            .body(json)
+            .send()
+    };
+    for (json, field) in [
+        (r#"{"idempotencyKey":"k"}"#.to_owned(), "userId"),
+        (r#"{"userId":"u1"}"#.to_owned(), "idempotencyKey"),
+        (
+            r#"{"userId":"u1","idempotencyKey":"a b"}"#.to_owned(),
+            "idempotencyKey",
+        ),
+        (
+            format!(r#"{{"userId":"u1","idempotencyKey":"{key}","ttl":0}}"#),
+            "ttl",
+        ),
+        ("[]".to_owned(), "body"),
+    ] {
+        let problem = problem(send(json.clone()).await.unwrap(), 400).await;
+        assert_eq!(problem["type"], "/problems/invalid-body", "{json}");
+        assert_eq!(problem["field"], field, "{json}");
+    }
+    assert_eq!(app.records().await[0]["state"], "completed");
+
+    let quoted = format!(r#"{{"userId":"u1","idempotencyKey":"\"{key}\""}}"#);
+    assert_eq!(send(quoted).await.unwrap().status(), 204);
+    assert_eq!(app.records().await[0]["state"], "expired");
 }

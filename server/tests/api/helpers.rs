@@ -91,6 +91,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST /lab/expire-key`: `user`'s record under `key` expires now.
+    pub async fn expire_key(&self, user: &str, key: &str) -> Response {
+        self.client
+            .post(format!("{}/lab/expire-key", self.base))
+            .json(&json!({ "userId": user, "idempotencyKey": key }))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn orders(&self) -> Vec<Value> {
         self.get_json("/orders").await.as_array().unwrap().clone()
     }
