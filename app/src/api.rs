@@ -20,6 +20,9 @@ pub const LAB_LEASE: &str = "X-Lab-Lease";
 /// so the page can tell two orders of one intention from two orders that merely look alike.
 /// 1–64 characters of `A-Z a-z 0-9 -` (a UUID fits); stored with the order it creates.
 pub const LAB_OPERATION: &str = "X-Lab-Operation";
+/// Lab control: `X-Lab-Issue: expired` makes `POST /orders/prepare` issue a key whose expiry
+/// has already passed, so the refusal of an expired issued key can be watched.
+pub const LAB_ISSUE: &str = "X-Lab-Issue";
 /// The largest lab delay the server accepts.
 pub const MAX_LAB_DELAY_MS: u64 = 10_000;
 /// Server-issued keys start with this, so the server knows to check their signature.

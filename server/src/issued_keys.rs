@@ -17,6 +17,9 @@ use crate::time::rfc3339;
 
 const SECRET_NAME: &str = "issued-key-hmac";
 const SIGNATURE_BYTES: usize = 16;
+/// How long before issue the lab's expired keys ran out: a whole second, so that no clock
+/// difference between server processes on one database can make one valid again.
+const LAB_EXPIRED_AGO: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("this key starts with `{ISSUED_KEY_PREFIX}` but was not issued by this server")]
@@ -37,7 +40,16 @@ impl IssuedKeys {
 
     /// A new key, valid for the TTL from `now_ms` (the database's clock).
     pub fn issue(&self, now_ms: i64) -> PreparedKey {
-        let expires_at_ms = now_ms + millis(self.ttl);
+        self.issue_until(now_ms + millis(self.ttl))
+    }
+
+    /// The lab's key that expired before use: signed like any other, its expiry already past,
+    /// so the server's refusal of it (not a forgery's) can be watched.
+    pub fn issue_expired(&self, now_ms: i64) -> PreparedKey {
+        self.issue_until(now_ms - millis(LAB_EXPIRED_AGO))
+    }
+
+    fn issue_until(&self, expires_at_ms: i64) -> PreparedKey {
         let random: [u8; 16] = rand::random();
         let body = format!("{ISSUED_KEY_PREFIX}{expires_at_ms}_{}", hex::encode(random));
         let signature = hex::encode(&self.sign(&body)[..SIGNATURE_BYTES]);
@@ -92,6 +104,7 @@ impl IssuedKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idempotency::record::KeyOrigin;
 
     const NOW: i64 = 1_000_000;
 
@@ -122,6 +135,14 @@ mod tests {
             "quoted and bare are one key"
         );
         assert_eq!(keys.origin(&key("3f2a-client-key")), Ok(KeySource::Client));
+    }
+
+    #[test]
+    fn the_labs_expired_key_is_genuine_and_already_past() {
+        let keys = keys();
+        let expired = keys.issue_expired(NOW).idempotency_key;
+        let source = keys.origin(&key(&expired)).expect("signed like any other");
+        assert_eq!(source.at(NOW), KeyOrigin::IssuedExpired);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Every way an API request can fail, and the one place that turns it into
 //! `application/problem+json` (RFC 9457).
 
-use app::api::{FieldError, FieldRule, Problem, LAB_OPERATION, PROBLEM_CONTENT_TYPE};
+use app::api::{FieldError, FieldRule, Problem, LAB_ISSUE, LAB_OPERATION, PROBLEM_CONTENT_TYPE};
 use app::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +36,8 @@ pub enum ApiError {
     InvalidLabDelay { max: u64 },
     #[error("X-Lab-Operation must be 1 to 64 characters of A-Z, a-z, 0-9 and -, such as a UUID")]
     InvalidLabOperation,
+    #[error("X-Lab-Issue takes one value, `expired`: a key whose expiry has already passed")]
+    InvalidLabIssue,
     #[error("this key was first used for a different request; a key names one operation, so send a new key for a new order")]
     KeyReusedWithDifferentRequest,
     #[error("a request with this key is still being processed; retry after it finishes")]
@@ -190,6 +192,11 @@ impl ApiError {
                 "invalid-lab-operation",
                 "X-Lab-Operation is invalid",
             ),
+            Self::InvalidLabIssue => (
+                S::BAD_REQUEST,
+                "invalid-lab-issue",
+                "X-Lab-Issue is invalid",
+            ),
             Self::KeyReusedWithDifferentRequest => (
                 S::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
@@ -233,6 +240,7 @@ impl ApiError {
                 Some("Idempotency-Key".into())
             }
             Self::InvalidLabOperation => Some(LAB_OPERATION.into()),
+            Self::InvalidLabIssue => Some(LAB_ISSUE.into()),
             _ => None,
         };
         Problem {

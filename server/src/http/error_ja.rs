@@ -57,6 +57,10 @@ impl ApiError {
                 "X-Lab-Operation は英数字とハイフン（A-Z a-z 0-9 -）だけの 1〜64 文字（UUID など）にしてください。"
                     .into(),
             ),
+            E::InvalidLabIssue => (
+                "X-Lab-Issue が正しくありません",
+                "X-Lab-Issue に指定できる値は expired（期限が切れたキーを発行する）だけです。".into(),
+            ),
             E::KeyReusedWithDifferentRequest => (
                 "この Idempotency-Key は別のリクエストに使われています",
                 "このキーは最初に別の内容のリクエストに使われました。キーは 1 つの操作を指すので、新しい注文には新しいキーを使ってください。"

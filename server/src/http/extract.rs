@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::api::{
     CreateOrderRequest, ExpireKeyRequest, FieldError, FieldRule, ResetRequest, IDEMPOTENCY_KEY,
-    LAB_DELAY_MS, LAB_FAIL, LAB_OPERATION, MAX_LAB_DELAY_MS,
+    LAB_DELAY_MS, LAB_FAIL, LAB_ISSUE, LAB_OPERATION, MAX_LAB_DELAY_MS,
 };
 use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -67,6 +67,32 @@ pub fn lab_operation(
     let text = value.to_str().map_err(|_| ApiError::InvalidLabOperation)?;
     let operation = LabOperation::parse(text).map_err(|_| ApiError::InvalidLabOperation)?;
     Ok(Some(operation))
+}
+
+/// Which key `POST /orders/prepare` issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabIssue {
+    /// A key valid for the issued-key TTL: what every client gets.
+    Fresh,
+    /// The lab's `X-Lab-Issue: expired`: signed, but already past its expiry.
+    Expired,
+}
+
+/// The lab's `X-Lab-Issue`. Unlike the headers that only shape a request, this one asks for a
+/// different answer, so with the lab's controls off it is refused rather than ignored: a
+/// learner must not take a valid key for the expired one asked for.
+pub fn lab_issue(headers: &HeaderMap, lab_controls: bool) -> Result<LabIssue, ApiError> {
+    let Some(value) = headers.get(LAB_ISSUE) else {
+        return Ok(LabIssue::Fresh);
+    };
+    if !lab_controls {
+        return Err(ApiError::LabControlsOff);
+    }
+    if value == "expired" {
+        Ok(LabIssue::Expired)
+    } else {
+        Err(ApiError::InvalidLabIssue)
+    }
 }
 
 /// `application/json`, or any `application/<something>+json`, with or without parameters.

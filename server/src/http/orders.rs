@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::error::{ApiError, FieldProblem, Missing};
-use super::extract;
+use super::extract::{self, LabIssue};
 use crate::idempotency::record::{Record, RecordState, StoredResponse};
 use crate::idempotency::{Attempt, Lease, Outcome};
 use crate::time::rfc3339;
@@ -52,14 +52,20 @@ pub async fn create(
 }
 
 /// `POST /orders/prepare`: issue a key. Stateless, so calling it again is always safe.
+/// The lab may ask for a key that has already expired (`X-Lab-Issue: expired`).
 pub async fn prepare(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let issue = extract::lab_issue(&headers, state.lab_controls)?;
     if extract::lab_fails(&headers, state.lab_controls, "prepare") {
         return Err(ApiError::FailedOnPurpose);
     }
-    let prepared = state.issued_keys.issue(state.storage.now_ms());
+    let now = state.storage.now_ms();
+    let prepared = match issue {
+        LabIssue::Fresh => state.issued_keys.issue(now),
+        LabIssue::Expired => state.issued_keys.issue_expired(now),
+    };
     Ok((StatusCode::CREATED, Json(prepared)).into_response())
 }
 

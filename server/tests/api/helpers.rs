@@ -101,6 +101,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST /orders/prepare` with the lab's `X-Lab-Issue: value`.
+    pub async fn prepare_issue(&self, value: &str) -> Response {
+        self.client
+            .post(format!("{}/orders/prepare", self.base))
+            .header("X-Lab-Issue", value)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn orders(&self) -> Vec<Value> {
         self.get_json("/orders").await.as_array().unwrap().clone()
     }

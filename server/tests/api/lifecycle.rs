@@ -341,7 +341,7 @@ async fn reset_empties_the_lab() {
 }
 
 /// With the lab's controls off, the headers that only shape an order are ignored (even a bad
-/// X-Lab-Operation); what asks for a lab answer (a reset, an expiry) is 403.
+/// X-Lab-Operation); what asks for a lab answer (a reset, an expiry, an expired key) is 403.
 #[tokio::test]
 async fn lab_controls_can_be_switched_off() {
     let app = spawn_app_with(|c| c.lab_controls = false).await;
@@ -365,6 +365,7 @@ async fn lab_controls_can_be_switched_off() {
     problem(reset, 403).await;
     let expire = app.expire_key("u1", &key).await;
     problem(expire, 403).await;
+    problem(app.prepare_issue("expired").await, 403).await;
     assert_eq!(app.orders().await.len(), 1);
     assert_eq!(app.records().await[0]["state"], "completed");
 }

@@ -44,14 +44,29 @@ async fn an_issued_key_places_one_order_and_prepare_is_safe_to_repeat() {
     assert_eq!(app.orders().await.len(), 1);
 }
 
+/// `key` with its character at `index` changed to another hex digit.
+fn altered_at(key: &str, index: usize) -> String {
+    let mut altered = key.to_owned();
+    let other = if &key[index..=index] == "0" { "1" } else { "0" };
+    altered.replace_range(index..=index, other);
+    altered
+}
+
+/// Forged, or issued and then altered: in its signature, or in its random part (which the
+/// signature covers). Either way the same 400, and no order.
 #[tokio::test]
 async fn a_forged_or_altered_issued_key_is_refused() {
     let app = spawn_app().await;
     let issued = prepare(&app).await;
-    let mut altered = issued.clone();
-    let last = altered.pop().unwrap();
-    altered.push(if last == '0' { '1' } else { '0' });
-    for forged in ["srv_1_2_3", altered.as_str()] {
+    // srv_<expiry>_<random>_<signature>: the random part starts after the second `_`.
+    let random_starts = issued.match_indices('_').nth(1).unwrap().0 + 1;
+    let altered_signature = altered_at(&issued, issued.len() - 1);
+    let altered_random = altered_at(&issued, random_starts + 5);
+    for forged in [
+        "srv_1_2_3",
+        altered_signature.as_str(),
+        altered_random.as_str(),
+    ] {
         let response = app
             .post_order(forged, &order_body("u1", "A-1", 1))
             .send()
@@ -83,6 +98,43 @@ async fn an_expired_issued_key_cannot_start_an_order_but_still_replays_one() {
     assert_eq!(late_retry.status(), 201);
     assert_eq!(late_retry.headers()["idempotent-replayed"], "true");
     assert_eq!(app.orders().await.len(), 1);
+}
+
+/// The lab can ask for a key that expired before use: genuinely issued (not a forgery), so the
+/// server answers it with the expired-key problem, and places no order.
+#[tokio::test]
+async fn the_labs_expired_issued_key_is_refused_as_expired_not_forged() {
+    let app = spawn_app().await;
+    let response = app.prepare_issue("expired").await;
+    assert_eq!(response.status(), 201);
+    let prepared: Value = response.json().await.unwrap();
+    let now = server::time::rfc3339(app.state.storage.now_ms());
+    assert!(
+        prepared["expiresAt"].as_str().unwrap() < now.as_str(),
+        "{prepared}"
+    );
+    let key = prepared["idempotencyKey"].as_str().unwrap();
+    assert!(key.starts_with("srv_"));
+
+    let refused = app
+        .post_order(key, &order_body("u1", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    let problem = problem(refused, 400).await;
+    assert_eq!(problem["type"], "/problems/issued-key-expired");
+    assert!(app.orders().await.is_empty());
+    assert!(app.records().await.is_empty());
+}
+
+#[tokio::test]
+async fn x_lab_issue_takes_only_expired() {
+    let app = spawn_app().await;
+    for bad in ["soon", "Expired", "expired, valid", ""] {
+        let problem = problem(app.prepare_issue(bad).await, 400).await;
+        assert_eq!(problem["type"], "/problems/invalid-lab-issue", "{bad:?}");
+        assert_eq!(problem["field"], "X-Lab-Issue");
+    }
 }
 
 #[tokio::test]
