@@ -78,6 +78,7 @@ pub struct Texts {
     pub order: OrderTexts,
     pub controls: ControlsTexts,
     pub accidents: AccidentsTexts,
+    pub keystore: KeyStoreTexts,
     pub status: StatusTexts,
     pub timeline: TimelineTexts,
     pub tables: TablesTexts,
@@ -154,6 +155,38 @@ pub struct AccidentsTexts {
     pub lose_note: &'static str,
     pub fail_prepare: &'static str,
     pub fail_prepare_note: &'static str,
+}
+
+/// Where the pending key lives: the three stores, the tab buttons, the nine cases.
+pub struct KeyStoreTexts {
+    pub heading: &'static str,
+    pub intro: &'static str,
+    pub memory: &'static str,
+    pub memory_note: &'static str,
+    pub session: &'static str,
+    pub session_note: &'static str,
+    pub local: &'static str,
+    pub local_note: &'static str,
+    pub switch_note: &'static str,
+    pub reload: &'static str,
+    pub second_tab: &'static str,
+    pub duplicate_tab: &'static str,
+    pub tabs_note: &'static str,
+    pub caption: &'static str,
+    pub col_store: &'static str,
+    pub col_reload: &'static str,
+    pub col_second: &'static str,
+    pub col_duplicate: &'static str,
+    pub memory_reload: &'static str,
+    pub memory_second: &'static str,
+    pub memory_duplicate: &'static str,
+    pub session_reload: &'static str,
+    pub session_second: &'static str,
+    pub session_duplicate: &'static str,
+    pub local_reload: &'static str,
+    pub local_second: &'static str,
+    pub local_duplicate: &'static str,
+    pub why: &'static str,
 }
 
 /// The status line under the order form, and the operation's key.

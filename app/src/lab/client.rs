@@ -4,27 +4,57 @@
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::de::DeserializeOwned;
 
-use super::{Operation, Settings};
+use super::{KeyStore, Operation, Settings};
 use crate::i18n::{Lang, LANG_COOKIE};
 
+/// The pending operation, in the store the learner chose (`KeyStore`). By default
 /// sessionStorage: survives a reload of this tab, not a new tab — one pending operation per tab.
 const OPERATION_KEY: &str = "idem-lab.operation";
 /// localStorage: the learner's switches and name, across visits.
 const SETTINGS_KEY: &str = "idem-lab.settings";
 const USER_KEY: &str = "idem-lab.user";
 
-pub fn load_operation() -> Option<Operation> {
-    SessionStorage::get(OPERATION_KEY).ok()
+/// The chosen store, read from the saved settings: every save and load agrees on it, and so
+/// does every tab of the site.
+fn key_store() -> KeyStore {
+    load_settings().unwrap_or_default().key_store
 }
 
+pub fn load_operation() -> Option<Operation> {
+    match key_store() {
+        KeyStore::Memory => None,
+        KeyStore::Session => SessionStorage::get(OPERATION_KEY).ok(),
+        KeyStore::Local => LocalStorage::get(OPERATION_KEY).ok(),
+    }
+}
+
+/// Keeps the operation in the chosen store, and only there: a copy in the other storage is
+/// removed, and with `Memory` none is left anywhere. Switching the store moves nothing by
+/// itself: the operation reaches the new store at its next save (its next attempt or answer),
+/// so a reload right after a switch finds nothing there.
 pub fn save_operation(operation: Option<&Operation>) {
+    let store = key_store();
+    if store != KeyStore::Session {
+        SessionStorage::delete(OPERATION_KEY);
+    }
+    if store != KeyStore::Local {
+        LocalStorage::delete(OPERATION_KEY);
+    }
+    match store {
+        KeyStore::Memory => {}
+        KeyStore::Session => keep_in::<SessionStorage>(operation),
+        KeyStore::Local => keep_in::<LocalStorage>(operation),
+    }
+}
+
+fn keep_in<S: Storage>(operation: Option<&Operation>) {
     match operation {
         Some(operation) => {
-            if let Err(error) = SessionStorage::set(OPERATION_KEY, operation) {
-                leptos::logging::warn!("could not keep the operation in sessionStorage: {error}");
+            if let Err(error) = S::set(OPERATION_KEY, operation) {
+                leptos::logging::warn!("could not keep the operation: {error}");
             }
         }
-        None => SessionStorage::delete(OPERATION_KEY),
+        None => S::delete(OPERATION_KEY),
     }
 }
 
@@ -220,6 +250,40 @@ pub fn confirm(question: &str) -> bool {
     web_sys::window()
         .and_then(|w| w.confirm_with_message(question).ok())
         .unwrap_or(true)
+}
+
+/// Loads this page again, as the browser's reload button does.
+pub fn reload_tab() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// Opens this page as a new visit, with `noopener`: the new tab starts with an empty
+/// sessionStorage. Without the scenario link, which would set the switches again there.
+pub fn open_second_tab() {
+    open_this_page(false);
+}
+
+/// Opens this page from this tab (no `noopener`): Chromium copies this tab's sessionStorage
+/// into the new one, as its own "Duplicate tab" does.
+pub fn duplicate_tab() {
+    open_this_page(true);
+}
+
+fn open_this_page(duplicate: bool) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let (url, features) = if duplicate {
+        (location.href(), "")
+    } else {
+        (location.pathname(), "noopener")
+    };
+    if let Ok(url) = url {
+        let _ = window.open_with_url_and_target_and_features(&url, "_blank", features);
+    }
 }
 
 /// Puts a scenario in the address bar, so the page can be shared or reloaded as it is.

@@ -1,8 +1,9 @@
 //! The learner's side of the protocol: one operation, its key, its attempts.
 //!
 //! An operation is what the learner meant ("order these items once"); an attempt is one HTTP
-//! request for it. The operation — key, body, attempts — is saved in sessionStorage before
-//! each request leaves, so a reload finds it and carries on with the same key.
+//! request for it. The operation — key, body, attempts — is saved before each request leaves
+//! (in sessionStorage unless the learner picks another `KeyStore`), so a reload finds it and
+//! carries on with the same key.
 
 pub mod client;
 pub mod driver;
@@ -26,7 +27,20 @@ pub enum KeyMode {
     Server,
 }
 
-/// What the learner can switch; kept in localStorage across visits.
+/// Where the page keeps its pending operation (key, body, attempts) before each request leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum KeyStore {
+    /// Nowhere: a reload forgets the key.
+    Memory,
+    /// sessionStorage: this tab's reloads find it; a new tab does not.
+    #[default]
+    Session,
+    /// localStorage: every tab of the site finds it, and it outlives the session.
+    Local,
+}
+
+/// What the learner can switch; kept in localStorage across visits. A field missing from an
+/// older saved copy takes its default, so old settings still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -42,6 +56,8 @@ pub struct Settings {
     pub lose_first_response: bool,
     /// The next `POST /orders/prepare` fails on purpose.
     pub fail_next_prepare: bool,
+    /// Where the pending operation is kept: the key-store experiment.
+    pub key_store: KeyStore,
 }
 
 impl Default for Settings {
@@ -55,6 +71,7 @@ impl Default for Settings {
             reuse_user_key: false,
             lose_first_response: false,
             fail_next_prepare: false,
+            key_store: KeyStore::Session,
         }
     }
 }
@@ -239,4 +256,17 @@ pub fn summarize(body: &CreateOrderRequest) -> String {
         .map(|i| format!("{} ×{}", i.sku, i.qty))
         .collect();
     format!("{}: {}", body.user_id, items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_before_the_key_store_existed_still_load() {
+        let old = r#"{"mode":"Server","delay_ms":500,"disable_while_pending":true}"#;
+        let settings: Settings = serde_json::from_str(old).expect("old settings load");
+        assert_eq!(settings.mode, KeyMode::Server);
+        assert_eq!(settings.key_store, KeyStore::Session);
+    }
 }

@@ -1,6 +1,7 @@
 //! The lab page, assembled from its panels.
 
 mod controls;
+mod keystore;
 mod learn;
 mod lesson;
 mod order;
@@ -112,6 +113,7 @@ pub fn Sandbox() -> impl IntoView {
                 <order::OrderPanel/>
                 <controls::LabControls/>
                 <controls::Accidents/>
+                <keystore::KeyStoreExperiment/>
             </section>
             <section class="panel">
                 <learn::MismatchView/>

@@ -8,7 +8,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const serverBinary = join(root, "target", "release", "server");
+// A private build can be named instead: LAB_SERVER_BIN (the binary), LAB_SITE_ROOT (the site).
+export const serverBinary = process.env.LAB_SERVER_BIN || join(root, "target", "release", "server");
+const siteRoot = process.env.LAB_SITE_ROOT || join(root, "target", "site");
 
 /// `port` and `dir` let a test restart the server where it was, as after a crash; `database`
 /// replaces the SQLite file with another database URL.
@@ -20,7 +22,7 @@ export async function startServer(extraArgs = [], {
   const child = spawn(
     serverBinary,
     ["--host", "127.0.0.1", "--port", String(port), "--database-url", database,
-      "--site-root", join(root, "target", "site"), ...extraArgs],
+      "--site-root", siteRoot, ...extraArgs],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RUST_LOG: "warn" } },
   );
   const base = await new Promise((resolve, reject) => {
