@@ -1,4 +1,4 @@
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 //! The lab's pages (Leptos components) and the API types shared with the server.
 
 pub mod api;

@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn in_flight_does_not_back_off() {
         // A 409 is an answer ("wait"), not a failure: the failure count does not stretch it.
-        assert_eq!(judge(409, false, Some(2), None, 6).1, Next::RetryAfterMs(2_000));
+        assert_eq!(
+            judge(409, false, Some(2), None, 6).1,
+            Next::RetryAfterMs(2_000)
+        );
     }
 
     #[test]

@@ -105,8 +105,8 @@ pub fn ServerTables() -> impl IntoView {
 /// `/sandbox`: every switch, table and teaching panel at once.
 #[component]
 pub fn Sandbox() -> impl IntoView {
-    view! {
-        <learn::Scenarios/>
+    // Each row is type-erased: one nested view type for the whole page is too deep to compile.
+    let switches = view! {
         <div class="columns">
             <section class="panel">
                 <controls::KeyMode/>
@@ -121,7 +121,9 @@ pub fn Sandbox() -> impl IntoView {
                 <sequence::SequenceDiagram/>
             </section>
         </div>
-        <ServerTables/>
+    }
+    .into_any();
+    let teaching = view! {
         <div class="columns">
             <section class="panel">
                 <learn::Comparison/>
@@ -132,6 +134,13 @@ pub fn Sandbox() -> impl IntoView {
                 <learn::SecureContext/>
             </section>
         </div>
+    }
+    .into_any();
+    view! {
+        <learn::Scenarios/>
+        {switches}
+        <ServerTables/>
+        {teaching}
     }
 }
 

@@ -18,10 +18,10 @@ const STEPS = [
   { step: 1, choice: 0, orders: 1, evidence: { en: /Orders the server kept for you: 1\./, ja: /サーバーに残ったあなたの注文: 1 件/ } },
   { step: 2, choice: 0, orders: 1, evidence: { en: /Key before the reload: (\S+)\. Key after it: \1\. Orders the server kept for you: 1\./, ja: /再読み込み前のキー: (\S+)。再読み込み後のキー: \1。/ } },
   { step: 3, choice: 0, orders: 1, evidence: { en: /Requests for a key: 2\. Orders the server kept for you: 1\./, ja: /キー発行のリクエスト: 2 回。/ } },
-  { step: 4, choice: 0, orders: null, evidence: { en: /ticked 1 of the guide's four boxes/, ja: /4 つのうち 1 つ/ } },
+  { step: 4, choice: 0, orders: null, evidence: { en: /ticked 1 of the guide's four boxes/, ja: /当てはまる 1 項目/ } },
   { step: 5, choice: 0, orders: 1, evidence: { en: /Keys used: 1\. Orders the server kept for you: 1\./, ja: /使ったキー: 1 個。/ } },
-  { step: 6, choice: 2, orders: 1, evidence: { en: /another quantity: HTTP 422\. A send with no key at all: HTTP 400\./, ja: /HTTP 422。キーなしの送信: HTTP 400。/ } },
-  { step: 7, choice: 0, orders: 3, evidence: { en: /one click: 2 orders\. One key per user, two orders placed: 1 kept\./, ja: /注文 2 件。.*残ったのは 1 件/ } },
+  { step: 6, choice: 2, orders: 1, evidence: { en: /another quantity: HTTP 422\. A send with no key at all: HTTP 400\./, ja: /HTTP 422。キーを付けない送信: HTTP 400。/ } },
+  { step: 7, choice: 0, orders: 3, evidence: { en: /one click: 2 orders\. One key per user, two orders placed: 1 kept\./, ja: /注文 2 件。.*残った注文 1 件/ } },
 ];
 
 const WORDS = {
@@ -56,6 +56,14 @@ for (const lang of ["en", "ja"]) {
       assert.ok((await page.locator(byTest("lesson-try-next")).textContent()).length > 20);
       if (orders !== null) {
         assert.equal((await learnerOrders(page)).length, orders, `step ${step} leaves ${orders} orders`);
+      }
+      if (step === 3) {
+        // Try next, done on the step: an expired and an altered issued key, both refused.
+        for (const id of ["issued-expired", "issued-altered"]) {
+          await page.locator(byTest(id)).click();
+          await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.startsWith("HTTP 400"), byTest(`${id}-result`));
+        }
+        assert.equal((await learnerOrders(page)).length, 1, "a refused key makes no order");
       }
     }
     // Step 8: the quiz grades itself; then every step carries its tick on the first page.

@@ -13,7 +13,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{learn, order, sequence, timeline};
 use crate::i18n::fill;
-use crate::i18n::lesson::{self, LessonTexts, RUN_STEPS};
+use crate::i18n::lesson::{self, IssuedTexts, LessonTexts, RUN_STEPS};
 use crate::lab::{use_lab, LabState};
 use progress::Progress;
 use runs::Outcome;
@@ -232,7 +232,47 @@ fn RunStep(number: usize) -> impl IntoView {
             {move || asked.get().then(|| view! { <p class="note">{t().pick_first}</p> })}
             {move || result_view(state, number, prediction, run_state, key_inside_loop)}
         </div>
+        {(number == 3).then(|| view! { <RefusedIssuedKeys/> })}
         <StepLinks number=number/>
+    }
+}
+
+/// Step 3's "try next", done here: an expired and an altered issued key, both refused.
+#[component]
+fn RefusedIssuedKeys() -> impl IntoView {
+    let state = use_lab();
+    let t = move || &lesson::texts(state.lang.get()).issued;
+    let button = move |bad: runs::BadIssuedKey,
+                       id: &'static str,
+                       label: fn(&IssuedTexts) -> &'static str| {
+        let answer = RwSignal::new(None::<String>);
+        let send = move |_| {
+            spawn_local(async move {
+                let shown = match runs::order_with(bad).await {
+                    Ok((status, title)) => fill(&fill(t().result, status), title),
+                    Err(error) => fill(lesson::texts(state.lang.get_untracked()).failed, error),
+                };
+                answer.set(Some(shown));
+            })
+        };
+        view! {
+            <li>
+                <button type="button" data-testid=id disabled=move || !state.hydrated.get() on:click=send>
+                    {move || label(t())}
+                </button>
+                " "
+                <output data-testid=format!("{id}-result")>{move || answer.get()}</output>
+            </li>
+        }
+    };
+    view! {
+        <fieldset class="issued-keys">
+            <legend>{move || t().heading}</legend>
+            <ul>
+                {button(runs::BadIssuedKey::Expired, "issued-expired", |t| t.expired)}
+                {button(runs::BadIssuedKey::Altered, "issued-altered", |t| t.altered)}
+            </ul>
+        </fieldset>
     }
 }
 
@@ -279,6 +319,11 @@ fn result_view(
             let said = prediction.get().unwrap_or_default();
             let as_expected = outcome.actual == expected(number, key_inside_loop.get_untracked());
             let matched = said == outcome.actual;
+            let answered_by = if number == 4 {
+                t.guide_did
+            } else {
+                t.server_did
+            };
             let evidence = outcome
                 .figures
                 .iter()
@@ -287,8 +332,8 @@ fn result_view(
                 });
             view! {
                 <p class=if matched { "feedback right" } else { "feedback wrong" } data-testid="lesson-verdict">
-                    {fill(t.you_said, step.choices[said])}" "
-                    {fill(t.server_did, step.choices[outcome.actual])}" "
+                    {fill(t.you_said, step.choices[said])}{t.gap}
+                    {fill(answered_by, step.choices[outcome.actual])}{t.gap}
                     {if matched { t.matched } else { t.missed }}
                 </p>
                 <p data-testid="lesson-evidence">{evidence}</p>

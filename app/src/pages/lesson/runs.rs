@@ -9,7 +9,7 @@ use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Order, ResetRequest};
+use crate::api::{Order, PreparedKey, ResetRequest, IDEMPOTENCY_KEY, LAB_ISSUE};
 use crate::lab::{
     client, default_draft, driver, AttemptKind, KeyMode, LabState, Operation, Phase, Settings,
 };
@@ -172,6 +172,52 @@ async fn prepare_fails(state: LabState) -> Result<Outcome, String> {
         })
     })
     .await
+}
+
+/// The two issued keys of step 3's "try next" that the server must refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadIssuedKey {
+    /// Correctly signed, but its expiry passed before any order used it.
+    Expired,
+    /// Issued a moment ago, then one character of it changed.
+    Altered,
+}
+
+/// Asks for such a key and orders with it: the server's status and problem title.
+pub async fn order_with(bad: BadIssuedKey) -> Result<(u16, String), String> {
+    let headers: Vec<(&str, String)> = match bad {
+        BadIssuedKey::Expired => vec![(LAB_ISSUE, "expired".into())],
+        BadIssuedKey::Altered => Vec::new(),
+    };
+    let answer = client::send("POST", "/orders/prepare", &headers, None, 10_000).await?;
+    let issued: PreparedKey = serde_json::from_str(&answer.body)
+        .map_err(|_| format!("POST /orders/prepare: HTTP {}", answer.status))?;
+    let key = match bad {
+        BadIssuedKey::Expired => issued.idempotency_key,
+        BadIssuedKey::Altered => alter_one_character(&issued.idempotency_key),
+    };
+    let body =
+        serde_json::to_string(&default_draft(&client::learner_id())).map_err(|e| e.to_string())?;
+    let headers = [
+        ("Content-Type", "application/json".to_string()),
+        (IDEMPOTENCY_KEY, key),
+    ];
+    let answer = client::send("POST", "/orders", &headers, Some(body), 10_000).await?;
+    let title = answer.problem().map(|p| p.title).unwrap_or_default();
+    Ok((answer.status, title))
+}
+
+/// Changes the first character of an issued key's random part (`srv_<expiry>_<random>_<mac>`)
+/// to another hex digit, as a tampering client or a bad copy would.
+fn alter_one_character(key: &str) -> String {
+    let random_starts = key.match_indices('_').nth(1).map_or(0, |(i, _)| i + 1);
+    key.char_indices()
+        .map(|(i, c)| match (i == random_starts, c) {
+            (true, '0') => '1',
+            (true, _) => '0',
+            (false, c) => c,
+        })
+        .collect()
 }
 
 /// Step 5: the first answer is lost, with the key made outside or inside the retry loop.
@@ -360,4 +406,17 @@ async fn send_without_key(state: LabState) -> Result<u16, String> {
     let headers = [("Content-Type", "application/json".to_string())];
     let answer = client::send("POST", "/orders", &headers, Some(body), 10_000).await?;
     Ok(answer.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alter_one_character;
+
+    #[test]
+    fn an_altered_issued_key_differs_in_exactly_its_random_part_first_character() {
+        let key = "srv_1764300000000_0abc_ffff";
+        let altered = alter_one_character(key);
+        assert_eq!(altered, "srv_1764300000000_1abc_ffff");
+        assert_eq!(alter_one_character("srv_1_9_0"), "srv_1_0_0");
+    }
 }
