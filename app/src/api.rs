@@ -244,6 +244,12 @@ pub struct Health {
     pub database: String,
     /// Which database holds the keys: "sqlite" or "postgres".
     pub backend: String,
+    /// How long a record keeps its key: after that, the same key starts a new operation.
+    pub record_ttl_secs: u64,
+    /// How long a server-issued key may start an order.
+    pub issued_key_ttl_secs: u64,
+    /// How long a request holds its key before another may take it over.
+    pub lease_secs: u64,
 }
 
 /// An error answer: RFC 9457 problem details (`application/problem+json`).

@@ -39,6 +39,10 @@ pub struct AppState {
     pub issued_keys: Arc<IssuedKeys>,
     pub lab_controls: bool,
     pub site_root: String,
+    /// The expiry policy, as `GET /health` tells it to the page.
+    pub record_ttl: Duration,
+    pub issued_key_ttl: Duration,
+    pub lease: Duration,
 }
 
 impl AppState {
@@ -61,6 +65,9 @@ impl AppState {
             issued_keys: Arc::new(issued_keys),
             lab_controls: config.lab_controls,
             site_root: config.site_root.clone(),
+            record_ttl: config.record_ttl,
+            issued_key_ttl: config.issued_key_ttl,
+            lease: config.lease,
         })
     }
 }

@@ -249,6 +249,10 @@ pub struct TablesTexts {
     pub records: &'static str,
     pub records_empty: &'static str,
     pub kept_in_sqlite: &'static str,
+    /// The expiry policy: record TTL, lease, issued-key TTL, in that order.
+    pub policy: &'static str,
+    pub expire_now: &'static str,
+    pub expire_now_title: &'static str,
     pub kept_in_postgres: &'static str,
     pub col_state: &'static str,
     pub col_fingerprint: &'static str,

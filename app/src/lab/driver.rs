@@ -10,7 +10,9 @@ use super::client::{self, Answer};
 use super::operation::Run;
 use super::retry::{self, Next, Outcome};
 use super::{Activity, AttemptKind, Exchange, Explain, KeyMode, LabState, Operation, Phase};
-use crate::api::{CreateOrderRequest, PreparedKey, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL};
+use crate::api::{
+    CreateOrderRequest, PreparedKey, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, LAB_OPERATION,
+};
 
 /// Starts a new operation from the form: a new key, saved before anything is sent.
 pub fn start(state: LabState) {
@@ -168,10 +170,12 @@ async fn attempt(
         timeout = retry::LOST_RESPONSE_TIMEOUT_MS;
     }
     let id = run.push_attempt(kind, Some(key.to_owned()), super::summarize(body), delay_ms);
+    let lineage = run.current().map(|op| op.lineage).unwrap_or_default();
     let headers = [
         ("Content-Type", "application/json".to_string()),
         (IDEMPOTENCY_KEY, key.to_owned()),
         (LAB_DELAY_MS, delay_ms.to_string()),
+        (LAB_OPERATION, lineage),
     ];
     let sent = post(run, id, "/orders", &headers, Some(json), timeout).await;
     let failure = run.current().map_or(1, |op| op.failed_attempts() + 1);
@@ -274,9 +278,9 @@ fn problem_text(answer: Option<&Answer>) -> (String, String) {
 /// Fetches the orders and records tables; also tells whether the server is reachable.
 pub fn refresh_tables(state: LabState) {
     spawn_local(async move {
-        if state.backend.get_untracked().is_none() {
+        if state.health.with_untracked(Option::is_none) {
             if let Ok(health) = client::get_json::<crate::api::Health>("/health").await {
-                state.backend.set(Some(health.backend));
+                state.health.set(Some(health));
             }
         }
         let orders = client::get_json("/orders?limit=200").await;

@@ -187,8 +187,8 @@ pub struct LabState {
     pub orders: RwSignal<Vec<Order>>,
     pub records: RwSignal<Vec<IdempotencyRecordView>>,
     pub server_up: RwSignal<bool>,
-    /// The server's database ("sqlite" or "postgres"), once `/health` has said.
-    pub backend: RwSignal<Option<String>>,
+    /// The server's database and expiry policy, once `/health` has said.
+    pub health: RwSignal<Option<crate::api::Health>>,
 }
 
 impl LabState {
@@ -204,7 +204,7 @@ impl LabState {
             orders: RwSignal::new(Vec::new()),
             records: RwSignal::new(Vec::new()),
             server_up: RwSignal::new(true),
-            backend: RwSignal::new(None),
+            health: RwSignal::new(None),
         }
     }
 

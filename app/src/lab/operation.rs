@@ -22,6 +22,11 @@ pub struct Operation {
     /// On a 422: the body this key was first used for.
     #[serde(default)]
     pub conflict: Option<CreateOrderRequest>,
+    /// Names this operation across all its keys (sent as `X-Lab-Operation`). The accidents
+    /// can give one operation several keys; the server keeps this beside each order, so two
+    /// orders of one intention can be told from two orders that merely look alike.
+    #[serde(default = "client::new_key")]
+    pub lineage: String,
 }
 
 impl Operation {
@@ -35,6 +40,7 @@ impl Operation {
             phase: Phase::Pending,
             resumed: false,
             conflict: None,
+            lineage: client::new_key(),
         }
     }
 

@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::{IdempotencyRecordView, Order, RecordStateView};
-use crate::i18n::{Text, Texts};
-use crate::lab::{short_key, use_lab};
+use crate::api::{ExpireKeyRequest, IdempotencyRecordView, Order, RecordStateView};
+use crate::i18n::{fill, Text, Texts};
+use crate::lab::{client, driver, short_key, use_lab, LabState};
 
 const ORDER_COLUMNS: [Text; 5] = [
     |t| t.tables.col_order,
@@ -108,12 +108,13 @@ pub fn RecordsTable() -> impl IntoView {
     view! {
         <h2>{move || texts().tables.records}</h2>
         <p class="backend" data-testid="backend">
-            {move || match state.backend.get().as_deref() {
+            {move || state.health.with(|health| match health.as_ref().map(|h| h.backend.as_str()) {
                 Some("postgres") => texts().tables.kept_in_postgres,
                 Some(_) => texts().tables.kept_in_sqlite,
                 None => "",
-            }}
+            })}
         </p>
+        <p class="hint" data-testid="expiry-policy">{move || expiry_policy(state)}</p>
         <Show
             when=move || !records.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.records_empty}</p> }
@@ -142,23 +143,95 @@ fn record_row(record: IdempotencyRecordView, texts: &'static Texts) -> impl Into
             <td class="mono">{record.fingerprint_prefix}</td>
             <td class="mono">{record.stored_status.map(|s| s.to_string())}</td>
             <td class="mono">{record.replay_count}</td>
-            <td class="mono">{record.expires_at}</td>
+            <td class="mono">
+                {record.expires_at}
+                {(record.state == RecordStateView::Completed)
+                    .then(|| record.order_id.map(|order| expire_button(record.key, order)))}
+            </td>
         </tr>
     }
 }
 
-/// Orders that repeat an earlier one (same user, same items) under another key: the
-/// signature of a retry that became a second operation.
+/// The server's expiry policy in one sentence, from `/health`.
+fn expiry_policy(state: LabState) -> Option<String> {
+    let texts = &state.texts().tables;
+    state.health.with(|health| {
+        let health = health.as_ref()?;
+        let policy = [
+            health.record_ttl_secs,
+            health.lease_secs,
+            health.issued_key_ttl_secs,
+        ]
+        .into_iter()
+        .fold(texts.policy.to_string(), |text, secs| {
+            fill(&text, duration(secs))
+        });
+        Some(policy)
+    })
+}
+
+/// 86400 → "24 h", 600 → "10 min", 45 → "45 s".
+fn duration(secs: u64) -> String {
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// Makes this learner's record expire now, as if its time were up: the next request with
+/// the key is a new operation. Shown only on records of this learner's own orders (the server
+/// would refuse another learner's).
+fn expire_button(key: String, order_id: String) -> impl IntoView {
+    let state = use_lab();
+    let mine = move || {
+        let learner = state.draft.with(|d| d.user_id.clone());
+        state.orders.with(|orders| {
+            orders
+                .iter()
+                .any(|o| o.id == order_id && o.user_id == learner)
+        })
+    };
+    let expire = move |_| {
+        let request = ExpireKeyRequest {
+            user_id: client::learner_id(),
+            idempotency_key: key.clone(),
+        };
+        leptos::task::spawn_local(async move {
+            let body = serde_json::to_string(&request).unwrap_or_default();
+            let headers = [("Content-Type", "application/json".to_string())];
+            let _ = client::send("POST", "/lab/expire-key", &headers, Some(body), 10_000).await;
+            driver::refresh_tables(state);
+        });
+    };
+    view! {
+        <Show when=mine>
+            " "
+            <button
+                type="button"
+                class="link"
+                data-testid="expire-now"
+                title=move || state.texts().tables.expire_now_title
+                on:click=expire.clone()
+            >{move || state.texts().tables.expire_now}</button>
+        </Show>
+    }
+}
+
+/// Orders that one operation produced after its first: they share the page's `X-Lab-Operation`
+/// (kept by the server, so the mark survives reloads and shows in other tabs). A new order
+/// that merely has the same items is not one.
 fn duplicate_ids(orders: &[Order]) -> Vec<String> {
     let mut oldest_first: Vec<&Order> = orders.iter().collect();
     oldest_first.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     let mut duplicates = Vec::new();
     for (index, order) in oldest_first.iter().enumerate() {
-        let repeats = oldest_first[..index].iter().any(|earlier| {
-            earlier.user_id == order.user_id
-                && earlier.items == order.items
-                && earlier.idempotency_key != order.idempotency_key
-        });
+        let Some(lineage) = &order.lab_operation else {
+            continue;
+        };
+        let repeats = oldest_first[..index]
+            .iter()
+            .any(|earlier| earlier.lab_operation.as_ref() == Some(lineage));
         if repeats {
             duplicates.push(order.id.clone());
         }

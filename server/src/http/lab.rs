@@ -20,6 +20,9 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         status: "ok".into(),
         database: "ok".into(),
         backend: state.storage.kind().into(),
+        record_ttl_secs: state.record_ttl.as_secs(),
+        issued_key_ttl_secs: state.issued_key_ttl.as_secs(),
+        lease_secs: state.lease.as_secs(),
     }))
 }
 

@@ -9,6 +9,10 @@ async fn health_answers_when_the_database_does() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"], "ok");
     assert_eq!(health["backend"], backend());
+    // The expiry policy, which the page states beside the records.
+    assert_eq!(health["recordTtlSecs"], 24 * 3600);
+    assert_eq!(health["issuedKeyTtlSecs"], 600);
+    assert_eq!(health["leaseSecs"], 30);
 }
 
 #[tokio::test]

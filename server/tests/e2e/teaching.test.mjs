@@ -21,6 +21,31 @@ test("accident 1 on: a new key per retry turns a lost response into a duplicate 
   assert.notEqual(orders[0].idempotencyKey, orders[1].idempotencyKey);
   await waitOrdersShown(page, 2);
   assert.equal(await page.locator(byTest("duplicate")).count(), 1, "the second order is marked");
+  assert.equal(orders[0].labOperation, orders[1].labOperation, "one operation, two keys");
+  // The mark comes from the server's lineage, so it survives a reload.
+  await page.reload();
+  await waitHydrated(page);
+  await waitOrdersShown(page, 2);
+  assert.equal(await page.locator(byTest("duplicate")).count(), 1);
+});
+
+test("a second order with the same items is a new intention, not marked as a duplicate", async () => {
+  const page = await openLab(browser, server.base);
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await waitOrdersShown(page, 2);
+  const orders = await server.json("/orders");
+  assert.deepEqual(orders[0].items, orders[1].items, "the same items twice");
+  assert.notEqual(orders[0].labOperation, orders[1].labOperation, "two operations");
+  assert.equal(await page.locator(byTest("duplicate")).count(), 0);
+  // After a reload the server's lineage still marks nothing.
+  await page.reload();
+  await waitHydrated(page);
+  await waitOrdersShown(page, 2);
+  assert.equal(await page.locator(byTest("duplicate")).count(), 0);
 });
 
 test("accident 1 off: the lost response is replayed under the same key, one order", async () => {
@@ -211,4 +236,23 @@ test("in Japanese, the server's refusal reaches the page in Japanese", async () 
   const says = await page.locator(".server-says").last().textContent();
   assert.match(says, /別のリクエストに使われています/);
   assert.doesNotMatch(says, /different request/);
+});
+
+test("expiry: a key expired now makes its retry a new operation and a new order", async () => {
+  const page = await openLab(browser, server.base);
+  assert.match(await page.locator(byTest("expiry-policy")).textContent(), /24 h/, "the policy is stated");
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  const key = await currentKey(page);
+  await page.locator(byTest("expire-now")).click();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="record-row"]')].some((r) => r.classList.contains("muted")),
+  );
+  await page.locator(byTest("send-again")).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="attempt"]').length >= 2);
+  await waitDone(page);
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 2, "the same key after expiry is a new operation");
+  assert.ok(orders.every((o) => o.idempotencyKey === key));
+  assert.doesNotMatch(await page.locator(byTest("status")).textContent(), /replayed the stored answer/, "not a replay");
 });
