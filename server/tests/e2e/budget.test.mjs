@@ -8,7 +8,11 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "target", "site", "pkg");
-const WASM_GZIP_BUDGET = 480_000; // measured 434,152 bytes on 2026-11-27
+// Raised on 2026-11-29 with the guided lesson (eight steps, three experiments): measured
+// 599,739 bytes. Where the bytes go (twiggy, by hand): 419 KB of the 2.5 MB of code before
+// wasm-opt is `hydrate_async`, which leptos_router's type-erased route views instantiate for
+// the whole page although hydration never calls it; issue 12 is to cut that, not this budget.
+const WASM_GZIP_BUDGET = 660_000; // was 480,000 (measured 434,152 bytes on 2026-11-27)
 const JS_GZIP_BUDGET = 11_000; // measured 9,458 bytes
 
 const gzipped = (file) => gzipSync(readFileSync(join(pkg, file)), { level: 9 }).length;

@@ -138,3 +138,20 @@ test("two learners on one server reset independently", async () => {
   assert.equal((await learnerOrders(bob)).length, 1, "Alice's clean slate left Bob's order alone");
   assert.equal((await learnerOrders(alice)).length, 1);
 });
+
+test("the common visit on the first page: click again and again, reload mid-request, one order", async () => {
+  const context = await browser.newContext({ locale: "en-US" });
+  const page = await context.newPage();
+  await page.goto(server.base + "/");
+  await waitHydrated(page);
+  const button = page.locator(byTest("place-order"));
+  for (let i = 0; i < 6; i++) await button.click({ force: true, noWaitAfter: true });
+  await page.waitForFunction(() => fetch("/idempotency-records").then((r) => r.json()).then((r) => r.length === 1));
+  await page.reload();
+  await waitHydrated(page);
+  await page.waitForSelector(".status.done", { timeout: 30_000 });
+  const orders = await server.json("/orders");
+  assert.equal(orders.length, 1, "one order, however often it was clicked and reloaded");
+  assert.match(await page.locator(byTest("resume-banner")).textContent(), /kept across the reload/);
+  await context.close();
+});

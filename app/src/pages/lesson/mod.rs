@@ -210,6 +210,7 @@ fn RunStep(number: usize) -> impl IntoView {
             }).collect_view()}
         </fieldset>
         {match number {
+            2 => view! { <super::keystore::KeyStoreExperiment/> }.into_any(),
             4 => view! { <learn::DecisionGuide ticked=guide/> }.into_any(),
             5 => view! { <code::RetryCode key_inside_loop=key_inside_loop/> }.into_any(),
             6 => view! { <learn::MismatchView/> }.into_any(),
