@@ -34,6 +34,8 @@ pub struct LessonTexts {
     pub server_did: &'static str,
     /// Step 4 asks the decision guide, not the server: "The guide: “{}”."
     pub guide_did: &'static str,
+    /// Step 2 watches what the page does after a reload: "The page: “{}”."
+    pub page_did: &'static str,
     /// Between the sentences of the result line (Japanese needs none).
     pub gap: &'static str,
     pub matched: &'static str,
@@ -118,6 +120,7 @@ pub static EN: LessonTexts = LessonTexts {
     you_said: "You said “{}”.",
     server_did: "The server: “{}”.",
     guide_did: "The guide: “{}”.",
+    page_did: "The page: “{}”.",
     gap: " ",
     matched: "As you predicted.",
     missed: "Not what you predicted.",
@@ -142,7 +145,7 @@ pub static EN: LessonTexts = LessonTexts {
             idea: "Here the page makes the key itself, a random UUID v4, once per operation and before the first attempt leaves. It must keep that key where a reload cannot lose it: this lab saves it in sessionStorage together with the pending order.",
             question: "The page is reloaded while the order is on its way. What does it send after the reload?",
             choices: ["The same key again", "A new key", "Nothing: the order is forgotten"],
-            evidence: "Key before the reload: {}. Key after it: {}. Orders the server kept for you: {}.",
+            evidence: "Key before the reload: {}, key after it: {}; orders the server kept for you: {}.",
             why: "The key was saved before the request left, so the reloaded page found the pending order and sent it again with that key. The server recognised the key: one order.",
             try_next: "Reload by hand in the sandbox while an order runs, or open the page in a second tab: sessionStorage belongs to one tab, so the other tab starts its own operation.",
         },
@@ -207,7 +210,7 @@ pub static EN: LessonTexts = LessonTexts {
         comment_once: "once per operation",
         comment_saved: "saved first: a reload resumes with it",
         comment_inside: "wrong: every retry is a new operation",
-        comment_refusal: "a refusal: sending it again changes nothing",
+        comment_refusal: "refused: resending changes nothing",
         naive: "What a naive retry loop gets wrong",
         naive_4xx: "It retries a 4xx. A 400 or 422 will be refused again; the retries only add load.",
         naive_retry_after: "It ignores Retry-After. Asking again during a 409 only earns another 409.",
@@ -246,6 +249,7 @@ pub static JA: LessonTexts = LessonTexts {
     you_said: "あなたの予想は「{}」でした。",
     server_did: "サーバーの結果は「{}」です。",
     guide_did: "ガイドの判定は「{}」です。",
+    page_did: "ページの動きは「{}」でした。",
     gap: "",
     matched: "予想どおりです。",
     missed: "予想とは違いました。",

@@ -68,9 +68,10 @@ impl Operation {
     }
 
     /// A reload found this operation: what was on its way when the page went never got an
-    /// answer here, though the server may have finished it.
+    /// answer here, though the server may have finished it. Only a pending one is resumed; a
+    /// finished one is just shown again.
     pub fn mark_interrupted(&mut self) {
-        self.resumed = true;
+        self.resumed = self.is_pending();
         for attempt in &mut self.attempts {
             if attempt.explain == Explain::Sending {
                 attempt.explain = Explain::Interrupted;

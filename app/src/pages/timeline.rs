@@ -109,7 +109,9 @@ fn explain(explain: &Explain, texts: &'static TimelineTexts) -> String {
         Explain::Replayed => texts.explain_replayed.into(),
         Explain::InFlight => texts.explain_in_flight.into(),
         Explain::Mismatch => texts.explain_mismatch.into(),
-        Explain::Network(error) => format!("{} ({error})", texts.explain_network),
+        // The browser's own error text is English whatever the page's language, and says no
+        // more than this does.
+        Explain::Network(_) => texts.explain_network.into(),
         Explain::Prepared => texts.explain_prepared.into(),
         Explain::KeyExpired => texts.explain_key_expired.into(),
         Explain::Problem { .. } => String::new(),

@@ -320,10 +320,10 @@ fn result_view(
             let said = prediction.get().unwrap_or_default();
             let as_expected = outcome.actual == expected(number, key_inside_loop.get_untracked());
             let matched = said == outcome.actual;
-            let answered_by = if number == 4 {
-                t.guide_did
-            } else {
-                t.server_did
+            let answered_by = match number {
+                2 => t.page_did,
+                4 => t.guide_did,
+                _ => t.server_did,
             };
             let evidence = outcome
                 .figures

@@ -251,12 +251,10 @@ async fn refusals(state: LabState) -> Result<Outcome, String> {
         s.reuse_user_key = true;
         s.delay_ms = 0;
     };
-    let mut refused_body = None;
-    let result = on_clean_slate(state, setup, async || {
+    on_clean_slate(state, setup, async || {
         place_and_wait(state).await?;
         state.draft.update(|d| d.items[0].qty = 2);
         let second = place_and_wait(state).await?;
-        refused_body = Some(second.body.clone());
         let status = second
             .attempts
             .iter()
@@ -274,12 +272,7 @@ async fn refusals(state: LabState) -> Result<Outcome, String> {
             figures: vec![status.to_string(), keyless.to_string()],
         })
     })
-    .await;
-    // Keep the refused body on the form, so the side-by-side view matches what was sent.
-    if let Some(body) = refused_body {
-        state.draft.set(body);
-    }
-    result
+    .await
 }
 
 /// Step 7: accident 1 (a new key per retry), then accident 2 (one key per user, two orders).
@@ -366,9 +359,14 @@ async fn clean_slate(state: LabState, setup: impl FnOnce(&mut Settings)) -> Resu
     Ok(saved)
 }
 
+/// Gives the learner their switches back. The form shows what the run last sent, so the
+/// order panel agrees with the attempts beside it (and a click sends that order again).
 fn restore(state: LabState, saved: Saved) {
     state.settings.set(saved.settings);
-    state.draft.set(saved.draft);
+    let sent = state
+        .operation
+        .with_untracked(|op| op.as_ref().map(|op| op.body.clone()));
+    state.draft.set(sent.unwrap_or(saved.draft));
     driver::refresh_tables(state);
 }
 
