@@ -190,6 +190,21 @@ pub async fn send(
     Ok(answer)
 }
 
+/// `POST`s `body` as JSON: the answer, or `Err` for a network failure.
+pub async fn post_json<T: serde::Serialize>(path: &str, body: &T) -> Result<Answer, String> {
+    let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
+    let headers = [("Content-Type", "application/json".to_string())];
+    send("POST", path, &headers, Some(json), 10_000).await
+}
+
+/// `POST /lab/reset` for this learner only: other learners on the server keep theirs.
+pub async fn reset_learner() -> Result<Answer, String> {
+    let learner = crate::api::ResetRequest {
+        user_id: learner_id(),
+    };
+    post_json("/lab/reset", &learner).await
+}
+
 pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     let answer = send("GET", path, &[], None, 10_000).await?;
     if answer.status != 200 {

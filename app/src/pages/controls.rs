@@ -58,13 +58,7 @@ pub fn LabControls() -> impl IntoView {
         move |edit: fn(&mut Settings, bool), on: bool| state.settings.update(|s| edit(s, on));
     let reset = move |_| {
         leptos::task::spawn_local(async move {
-            // Only this learner's orders and records: others on the same server keep theirs.
-            let learner = crate::api::ResetRequest {
-                user_id: client::learner_id(),
-            };
-            let body = serde_json::to_string(&learner).unwrap_or_default();
-            let headers = [("Content-Type", "application/json".to_string())];
-            let _ = client::send("POST", "/lab/reset", &headers, Some(body), 10_000).await;
+            let _ = client::reset_learner().await;
             driver::abandon(state);
             driver::refresh_tables(state);
         });

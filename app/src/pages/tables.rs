@@ -198,9 +198,7 @@ fn expire_button(key: String, order_id: String) -> impl IntoView {
             idempotency_key: key.clone(),
         };
         leptos::task::spawn_local(async move {
-            let body = serde_json::to_string(&request).unwrap_or_default();
-            let headers = [("Content-Type", "application/json".to_string())];
-            let _ = client::send("POST", "/lab/expire-key", &headers, Some(body), 10_000).await;
+            let _ = client::post_json("/lab/expire-key", &request).await;
             driver::refresh_tables(state);
         });
     };

@@ -9,7 +9,7 @@ use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Order, PreparedKey, ResetRequest, IDEMPOTENCY_KEY, LAB_ISSUE};
+use crate::api::{Order, PreparedKey, IDEMPOTENCY_KEY, LAB_ISSUE};
 use crate::lab::{
     client, default_draft, driver, AttemptKind, KeyMode, LabState, Operation, Phase, Settings,
 };
@@ -73,7 +73,7 @@ async fn lost_response(state: LabState) -> Result<Outcome, String> {
         },
         async || {
             let operation = place_and_wait(state).await?;
-            let kept = my_orders(state).await?.len();
+            let kept = my_orders().await?.len();
             Ok(Outcome {
                 actual: orders_choice(kept),
                 figures: vec![operation.order_attempts().to_string(), kept.to_string()],
@@ -123,7 +123,7 @@ pub fn take_pending_reload(step: usize) -> Option<PendingReload> {
 /// After the reload: the page has resumed the pending order (or not); see which key it sent.
 pub async fn finish_reload(state: LabState, pending: PendingReload) -> Result<Outcome, String> {
     let operation = wait_for(state, |op| !op.is_pending()).await;
-    let kept = my_orders(state).await;
+    let kept = my_orders().await;
     restore(state, pending.saved);
     let kept = kept?.len();
     let Some(key_after) = operation.and_then(|op| op.key) else {
@@ -159,7 +159,7 @@ async fn prepare_fails(state: LabState) -> Result<Outcome, String> {
     };
     on_clean_slate(state, setup, async || {
         let operation = place_and_wait(state).await?;
-        let kept = my_orders(state).await?.len();
+        let kept = my_orders().await?.len();
         let prepares = operation
             .attempts
             .iter()
@@ -229,7 +229,7 @@ async fn retry_loop(state: LabState, key_inside_loop: bool) -> Result<Outcome, S
     };
     on_clean_slate(state, setup, async || {
         let operation = place_and_wait(state).await?;
-        let kept = my_orders(state).await?.len();
+        let kept = my_orders().await?.len();
         let mut keys: Vec<&str> = operation
             .attempts
             .iter()
@@ -284,7 +284,7 @@ async fn accidents(state: LabState) -> Result<Outcome, String> {
     };
     on_clean_slate(state, setup, async || {
         place_and_wait(state).await?;
-        let after_first = my_orders(state).await?.len();
+        let after_first = my_orders().await?.len();
         state.settings.update(|s| {
             *s = Settings {
                 only_mine: s.only_mine,
@@ -295,7 +295,7 @@ async fn accidents(state: LabState) -> Result<Outcome, String> {
         });
         place_and_wait(state).await?;
         place_and_wait(state).await?;
-        let from_second = my_orders(state).await?.len() - after_first;
+        let from_second = my_orders().await?.len() - after_first;
         let actual = match (after_first, from_second) {
             (2.., 1) => 0,
             (1, 2..) => 1,
@@ -338,12 +338,7 @@ async fn clean_slate(state: LabState, setup: impl FnOnce(&mut Settings)) -> Resu
         draft: state.draft.get_untracked(),
     };
     let learner = client::learner_id();
-    let body = serde_json::to_string(&ResetRequest {
-        user_id: learner.clone(),
-    })
-    .map_err(|e| e.to_string())?;
-    let headers = [("Content-Type", "application/json".to_string())];
-    let answer = client::send("POST", "/lab/reset", &headers, Some(body), 10_000).await?;
+    let answer = client::reset_learner().await?;
     if answer.status != 204 {
         return Err(format!("POST /lab/reset: HTTP {}", answer.status));
     }
@@ -392,17 +387,16 @@ async fn wait_for(state: LabState, done: impl Fn(&Operation) -> bool) -> Option<
     None
 }
 
-async fn my_orders(state: LabState) -> Result<Vec<Order>, String> {
-    driver::refresh_tables(state);
+/// The learner's orders as the server has them now (every attempt already refreshed the
+/// tables on the page).
+async fn my_orders() -> Result<Vec<Order>, String> {
     let learner = client::learner_id();
     client::get_json(&format!("/orders?userId={learner}&limit=100")).await
 }
 
 /// `POST /orders` with a valid body and no `Idempotency-Key`: the server must refuse it.
 async fn send_without_key(state: LabState) -> Result<u16, String> {
-    let body = serde_json::to_string(&state.draft.get_untracked()).map_err(|e| e.to_string())?;
-    let headers = [("Content-Type", "application/json".to_string())];
-    let answer = client::send("POST", "/orders", &headers, Some(body), 10_000).await?;
+    let answer = client::post_json("/orders", &state.draft.get_untracked()).await?;
     Ok(answer.status)
 }
 
