@@ -43,15 +43,18 @@ test: tools site browser e2e-deps
 	  (cd $(E2E) && node --test --test-concurrency=1 *.test.mjs)
 
 ## Load, replays, storms, the ceilings, memory and bundle size: prints a table with columns
-## for SQLite and for one and two server processes on a throw-away PostgreSQL.
-bench: tools site
+## for SQLite and for one and two server processes on a throw-away PostgreSQL. Then the first
+## visit and the second on slow 4G in Chromium: bytes as sent and time to interactive.
+bench: tools site server browser e2e-deps
 	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; \
 	  BENCH_POSTGRES="$$url" cargo bench -p server --bench load
+	node server/benches/first_load.mjs
 
 ## Edit-and-reload development with cargo-leptos (installs it the first time: ~12 minutes).
+## Its own site directory: unhashed files, served without a manifest and revalidated each load.
 watch: tools
 	command -v cargo-leptos >/dev/null || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
-	PATH="$(TOOLS)/node_modules/.bin:$$PATH" cargo leptos watch
+	PATH="$(TOOLS)/node_modules/.bin:$$PATH" LEPTOS_SITE_ROOT=$(CURDIR)/target/watch-site cargo leptos watch
 
 tools:
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -68,7 +71,8 @@ e2e-deps:
 	cd $(E2E) && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || \
 	  npm ci --no-audit --no-fund; }
 
-## The browser bundle: WASM (size-optimised), its JS glue, and the CSS.
+## The browser bundle: WASM (size-optimised), its JS glue, and the CSS; then each is named by
+## its content hash and precompressed (brotli, gzip), and pkg/manifest.json names the set.
 site:
 	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
 	mkdir -p $(PKG)
@@ -77,6 +81,7 @@ site:
 	  --enable-reference-types --enable-multivalue --enable-mutable-globals \
 	  -o $(PKG)/$(OUTPUT_NAME)_bg.wasm $(PKG)/$(OUTPUT_NAME)_bg.wasm
 	cp style/main.css $(PKG)/$(OUTPUT_NAME).css
+	node frontend/pack.mjs $(PKG)
 
 server:
 	cargo build --release -p server

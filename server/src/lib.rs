@@ -1,11 +1,12 @@
 #![recursion_limit = "256"]
 //! The lab's server: the idempotent order API, its storage, and the pages.
 
+mod assets;
 pub mod config;
 pub mod http;
 pub mod idempotency;
 pub mod issued_keys;
-mod ssr;
+mod pages;
 pub mod storage;
 pub mod time;
 
@@ -74,9 +75,9 @@ impl AppState {
 
 /// The whole service: the API, then the pages and static files, all with security headers.
 pub fn app(state: AppState) -> Router {
-    let options = ssr::leptos_options(&state.site_root);
+    let site_root = state.site_root.clone();
     http::api_routes(state)
-        .merge(ssr::page_routes(options))
+        .merge(pages::routes(&site_root))
         .layer(axum::middleware::map_response(http::security_headers))
 }
 

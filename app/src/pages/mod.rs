@@ -3,17 +3,18 @@
 mod controls;
 mod keystore;
 mod learn;
-mod lesson;
+pub(crate) mod lesson;
 mod order;
 mod sequence;
 mod tables;
 mod timeline;
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::i18n::{Lang, Text, Texts};
 use crate::lab::{client, driver, use_lab, LabState};
+use crate::route::Page;
 
 /// The language to render in: the `lab_lang` cookie, else the browser's Accept-Language.
 /// In the browser, the language the server rendered (on `<html lang>`), so hydration matches.
@@ -40,12 +41,11 @@ pub fn initial_lang() -> Lang {
     }
 }
 
-pub use lesson::LessonRoute;
-
-/// What every page shares: the lab's state (kept across moves between lesson steps and the
-/// sandbox), the masthead with the language switch, and the banners.
+/// What every page shares: the lab's state, the masthead with the language switch, the
+/// links between pages, and the banners. A pending order outlives a move between pages as it
+/// outlives a reload: it is kept in sessionStorage and resumed.
 #[component]
-pub fn Frame(children: Children) -> impl IntoView {
+pub fn Frame(page: Page) -> impl IntoView {
     let state = LabState::new(initial_lang());
     provide_context(state);
     wake_up(state);
@@ -73,21 +73,19 @@ pub fn Frame(children: Children) -> impl IntoView {
                     {move || texts().page.server_unreachable}
                 </p>
             </Show>
-            <main>{children()}</main>
+            <main>{page_view(page)}</main>
         </div>
     }
 }
 
-/// `/`: the lesson's first step beside the order button, so the most common visit (click,
-/// click again, reload) needs no reading. Old links (`/?scenario=…`) still open the sandbox.
-#[component]
-pub fn Home() -> impl IntoView {
-    let query = use_query_map();
-    let scenario_link = query.with_untracked(|q| q.get("scenario").is_some());
-    if scenario_link {
-        view! { <Sandbox/> }.into_any()
-    } else {
-        view! { <lesson::LessonPage number=1 home=true/> }.into_any()
+/// `/` is the lesson's first step beside the order button, so the most common visit (click,
+/// click again, reload) needs no reading.
+fn page_view(page: Page) -> impl IntoView {
+    match page {
+        Page::Home => EitherOf3::A(view! { <lesson::LessonPage number=1 home=true/> }),
+        Page::Lesson(number) => EitherOf3::A(view! { <lesson::LessonPage number=number/> }),
+        Page::Sandbox => EitherOf3::B(view! { <Sandbox/> }),
+        Page::NotFound => EitherOf3::C(view! { <NotFound/> }),
     }
 }
 
@@ -105,7 +103,6 @@ pub fn ServerTables() -> impl IntoView {
 /// `/sandbox`: every switch, table and teaching panel at once.
 #[component]
 pub fn Sandbox() -> impl IntoView {
-    // Each row is type-erased: one nested view type for the whole page is too deep to compile.
     let switches = view! {
         <div class="columns">
             <section class="panel">
@@ -121,8 +118,7 @@ pub fn Sandbox() -> impl IntoView {
                 <sequence::SequenceDiagram/>
             </section>
         </div>
-    }
-    .into_any();
+    };
     let teaching = view! {
         <div class="columns">
             <section class="panel">
@@ -134,8 +130,7 @@ pub fn Sandbox() -> impl IntoView {
                 <learn::SecureContext/>
             </section>
         </div>
-    }
-    .into_any();
+    };
     view! {
         <learn::Scenarios/>
         {switches}
@@ -264,11 +259,7 @@ where
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    // A page that does not exist answers 404, also when a route matched (`/lesson/9`).
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    // The server answers this page with 404 (it knows from the address alone).
     let texts = initial_lang().texts();
     view! {
         <section class="panel">

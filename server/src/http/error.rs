@@ -63,6 +63,8 @@ pub enum Missing {
     ApiPath,
     /// A learner's idempotency record under a key (`POST /lab/expire-key`).
     Record,
+    /// A file under `/pkg/` (an old build's, or a mistyped name).
+    Asset,
 }
 
 impl Missing {
@@ -71,6 +73,7 @@ impl Missing {
             Self::Order => "order",
             Self::ApiPath => "this API path",
             Self::Record => "this learner's idempotency record for this key",
+            Self::Asset => "this file of the page's bundle",
         }
     }
 
@@ -79,6 +82,7 @@ impl Missing {
             Self::Order => "注文",
             Self::ApiPath => "この API のパス",
             Self::Record => "この学習者のこのキーの冪等性レコード",
+            Self::Asset => "ページのバンドルのこのファイル",
         }
     }
 }

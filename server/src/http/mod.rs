@@ -65,24 +65,16 @@ fn request_lang(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-/// Headers every response carries. Pages add their own script policy (with a nonce for the
-/// hydration script) in a `<meta>`; everything else may load nothing at all.
+/// Headers every response carries. A page brings its own script policy (`pages.rs`);
+/// everything else may load nothing at all.
 pub async fn security_headers(mut response: Response) -> Response {
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/html"));
-    let policy = if is_html {
-        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-    } else {
-        "default-src 'none'; frame-ancestors 'none'"
-    };
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
-    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

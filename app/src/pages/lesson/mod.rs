@@ -7,9 +7,9 @@ mod code;
 mod progress;
 mod runs;
 
+use leptos::either::{Either, EitherOf5, EitherOf6};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 
 use super::{learn, order, sequence, timeline};
 use crate::i18n::fill;
@@ -19,21 +19,6 @@ use progress::Progress;
 use runs::Outcome;
 
 pub const STEPS: usize = RUN_STEPS + 1;
-
-/// `/lesson/:step`, 1 to 8.
-#[component]
-pub fn LessonRoute() -> impl IntoView {
-    let params = use_params_map();
-    let step = Memo::new(move |_| {
-        params
-            .with(|p| p.get("step").and_then(|s| s.parse::<usize>().ok()))
-            .filter(|n| (1..=STEPS).contains(n))
-    });
-    move || match step.get() {
-        Some(number) => view! { <LessonPage number=number/> }.into_any(),
-        None => view! { <super::NotFound/> }.into_any(),
-    }
-}
 
 /// One step beside the order panel. On `/` (`home`) it is step 1, with a line inviting the
 /// learner to skip the reading and just click.
@@ -47,9 +32,9 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
         <div class="columns lesson-layout">
             <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
                 {if number == STEPS {
-                    view! { <QuizStep/> }.into_any()
+                    Either::Left(view! { <QuizStep/> })
                 } else {
-                    view! { <RunStep number=number/> }.into_any()
+                    Either::Right(view! { <RunStep number=number/> })
                 }}
             </section>
             <section class="panel">
@@ -210,12 +195,12 @@ fn RunStep(number: usize) -> impl IntoView {
             }).collect_view()}
         </fieldset>
         {match number {
-            2 => view! { <super::keystore::KeyStoreExperiment/> }.into_any(),
-            4 => view! { <learn::DecisionGuide ticked=guide/> }.into_any(),
-            5 => view! { <code::RetryCode key_inside_loop=key_inside_loop/> }.into_any(),
-            6 => view! { <learn::MismatchView/> }.into_any(),
-            7 => view! { <learn::SecureContext/> }.into_any(),
-            _ => ().into_any(),
+            2 => EitherOf6::A(view! { <super::keystore::KeyStoreExperiment/> }),
+            4 => EitherOf6::B(view! { <learn::DecisionGuide ticked=guide/> }),
+            5 => EitherOf6::C(view! { <code::RetryCode key_inside_loop=key_inside_loop/> }),
+            6 => EitherOf6::D(view! { <learn::MismatchView/> }),
+            7 => EitherOf6::E(view! { <learn::SecureContext/> }),
+            _ => EitherOf6::F(()),
         }}
         <div class="actions">
             <button
@@ -305,18 +290,17 @@ fn result_view(
     let t = lesson::texts(state.lang.get());
     let step = &t.steps[number - 1];
     match run_state.get() {
-        RunState::Idle => ().into_any(),
+        RunState::Idle => EitherOf5::A(()),
         RunState::Running => {
-            view! { <p class="note" data-testid="lesson-running">{t.running}</p> }.into_any()
+            EitherOf5::B(view! { <p class="note" data-testid="lesson-running">{t.running}</p> })
         }
         RunState::Reloading => {
-            view! { <p class="note" data-testid="lesson-running">{t.reloading}</p> }.into_any()
+            EitherOf5::C(view! { <p class="note" data-testid="lesson-running">{t.reloading}</p> })
         }
-        RunState::Failed(error) => view! {
+        RunState::Failed(error) => EitherOf5::D(view! {
             <p class="feedback wrong" data-testid="lesson-failed">{fill(t.failed, error)}</p>
-        }
-        .into_any(),
-        RunState::Done(outcome) => {
+        }),
+        RunState::Done(outcome) => EitherOf5::E({
             let said = prediction.get().unwrap_or_default();
             let as_expected = outcome.actual == expected(number, key_inside_loop.get_untracked());
             let matched = said == outcome.actual;
@@ -339,19 +323,17 @@ fn result_view(
                 </p>
                 <p data-testid="lesson-evidence">{evidence}</p>
                 {if as_expected {
-                    view! {
+                    Either::Left(view! {
                         <h3>{t.why}</h3>
                         <p data-testid="lesson-why">{step.why}</p>
                         <h3>{t.try_next}</h3>
                         <p data-testid="lesson-try-next">{step.try_next}</p>
-                    }
-                    .into_any()
+                    })
                 } else {
-                    view! { <p class="note" data-testid="lesson-unexpected">{t.unexpected}</p> }.into_any()
+                    Either::Right(view! { <p class="note" data-testid="lesson-unexpected">{t.unexpected}</p> })
                 }}
             }
-            .into_any()
-        }
+        }),
     }
 }
 

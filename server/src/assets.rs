@@ -1,0 +1,155 @@
+//! The browser bundle under `/pkg/`: which files the page links, and serving them.
+//!
+//! `make site` names each file after a hash of its content and writes brotli and gzip copies
+//! beside it (`frontend/pack.mjs`), then a manifest naming the set. A hashed name never
+//! changes content, so a browser keeps it for a year without asking again, and the server
+//! sends the best precompressed copy the browser accepts: nothing is compressed per request.
+//! Unhashed names (what `make watch` writes) are revalidated on every load instead.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use app::Bundle;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde::Deserialize;
+use tower_http::services::ServeDir;
+
+use crate::http::error::{ApiError, Missing};
+
+const OUTPUT_NAME: &str = "idempotency_lab";
+const FOREVER: &str = "public, max-age=31536000, immutable";
+const ASK_EACH_TIME: &str = "no-cache";
+
+/// The bundle the manifest names, read again whenever the manifest changes, so a new build
+/// is picked up on the next page load without a restart. The manifest is written last, after
+/// every file it names, and the previous build's files are kept: a page already open never
+/// finds its files gone.
+pub struct Bundles {
+    pkg_dir: PathBuf,
+    current: Mutex<Option<(Option<SystemTime>, Arc<Bundle>)>>,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    js: String,
+    wasm: String,
+    css: String,
+}
+
+impl Bundles {
+    pub fn new(site_root: &str) -> Self {
+        Self {
+            pkg_dir: Path::new(site_root).join("pkg"),
+            current: Mutex::new(None),
+        }
+    }
+
+    pub fn pkg_dir(&self) -> &Path {
+        &self.pkg_dir
+    }
+
+    /// The files a page rendered now should link.
+    pub fn current(&self) -> Arc<Bundle> {
+        let manifest = self.pkg_dir.join("manifest.json");
+        let modified = std::fs::metadata(&manifest)
+            .and_then(|meta| meta.modified())
+            .ok();
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        match &*current {
+            Some((seen, bundle)) if *seen == modified => bundle.clone(),
+            _ => {
+                let bundle = Arc::new(self.read(&manifest));
+                *current = Some((modified, bundle.clone()));
+                bundle
+            }
+        }
+    }
+
+    fn read(&self, manifest: &Path) -> Bundle {
+        match std::fs::read(manifest).map(|bytes| serde_json::from_slice::<Manifest>(&bytes)) {
+            Ok(Ok(Manifest { js, wasm, css })) => Bundle { js, wasm, css },
+            Ok(Err(error)) => {
+                tracing::warn!(%error, ?manifest, "unreadable manifest; linking unhashed names");
+                self.unhashed()
+            }
+            Err(_) => self.unhashed(),
+        }
+    }
+
+    /// Without a manifest: the names wasm-bindgen (`make site` before packing) or cargo-leptos
+    /// (`make watch`) writes.
+    fn unhashed(&self) -> Bundle {
+        let bindgen_wasm = format!("{OUTPUT_NAME}_bg.wasm");
+        let wasm = if self.pkg_dir.join(&bindgen_wasm).exists() {
+            bindgen_wasm
+        } else {
+            format!("{OUTPUT_NAME}.wasm")
+        };
+        Bundle {
+            js: format!("{OUTPUT_NAME}.js"),
+            wasm,
+            css: format!("{OUTPUT_NAME}.css"),
+        }
+    }
+}
+
+/// `/pkg/…`: the files as they are on disk, each in the best encoding the browser accepts
+/// (with `Vary: Accept-Encoding`), with the caching its name allows.
+pub fn routes(bundles: &Bundles) -> Router {
+    let files = ServeDir::new(bundles.pkg_dir())
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .nest_service("/pkg", files)
+        .layer(axum::middleware::from_fn(caching))
+}
+
+async fn caching(request: Request, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return ApiError::NotFound(Missing::Asset).into_response();
+    }
+    let policy = if hashed { FOREVER } else { ASK_EACH_TIME };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    // A cache must not hand a brotli copy to a browser that asked for gzip.
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
+}
+
+/// `name.<16 hex digits>.ext`, as `frontend/pack.mjs` names what it hashed.
+fn is_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = file.split('.');
+    parts.next();
+    parts
+        .next()
+        .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed;
+
+    #[test]
+    fn only_content_hashed_names_are_kept_for_good() {
+        for (path, hashed) in [
+            ("/pkg/idempotency_lab.0123456789abcdef.js", true),
+            ("/pkg/idempotency_lab_bg.0123456789abcdef.wasm", true),
+            ("/pkg/idempotency_lab.0123456789abcdef.css", true),
+            ("/pkg/idempotency_lab.js", false),
+            ("/pkg/idempotency_lab_bg.wasm", false),
+            ("/pkg/manifest.json", false),
+            ("/pkg/idempotency_lab.0123456789abcdeg.js", false),
+            ("/pkg/idempotency_lab.0123.js", false),
+        ] {
+            assert_eq!(is_hashed(path), hashed, "{path}");
+        }
+    }
+}
