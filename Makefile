@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG := $(CURDIR)/server/scripts/postgres.sh
 export LEPTOS_SITE_ROOT := $(CURDIR)/$(SITE)
 
-.PHONY: run run-two postgres test bench watch tools browser site server e2e-deps clean-data fmt check
+.PHONY: run run-two postgres test lint bench watch tools browser site server e2e-deps clean-data fmt check
 
 ## Serve the lab on http://localhost:3000 (SQLite file under data/).
 run: tools site server
@@ -36,11 +36,17 @@ postgres:
 
 ## Every test: unit, API (real server; a real SQLite file, then a real PostgreSQL),
 ## browser (real Chromium; two server processes on the PostgreSQL too).
-test: tools site browser e2e-deps
+test: tools lint site browser e2e-deps
 	cargo test --release -p app -p server
 	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; export LAB_TEST_POSTGRES="$$url"; \
 	  cargo test --release -p server --test api && \
 	  (cd $(E2E) && node --test --test-concurrency=1 *.test.mjs)
+
+## Formatting and clippy's lints (warnings denied), for the server and for the WASM target.
+lint: tools
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server --tests -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 ## Load, replays, storms, the ceilings, memory and bundle size: prints a table with columns
 ## for SQLite and for one and two server processes on a throw-away PostgreSQL. Then the first
@@ -58,6 +64,8 @@ watch: tools
 
 tools:
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
 	[ -x $(WASM_OPT) ] && $(WASM_OPT) --version | grep -q "version $(basename $(BINARYEN_VERSION))" || \

@@ -27,10 +27,13 @@ use crate::assets::Bundles;
 pub struct Pages {
     bundles: Bundles,
     options: LeptosOptions,
-    /// Compressed pages by (ETag, encoding). Pages × languages × builds is a small number;
-    /// the map is emptied if it ever grows past `KEPT`.
-    compressed: Mutex<HashMap<(String, Encoding), Arc<Vec<u8>>>>,
+    /// Pages × languages × builds is a small number; the map is emptied if it ever grows
+    /// past `KEPT`.
+    compressed: Mutex<Kept>,
 }
+
+/// Compressed pages by (ETag, encoding).
+type Kept = HashMap<(String, Encoding), Arc<Vec<u8>>>;
 
 const KEPT: usize = 256;
 
@@ -233,7 +236,7 @@ impl Pages {
         bytes
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Encoding), Arc<Vec<u8>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.compressed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -8,13 +8,15 @@ use crate::lab::{client, use_lab, KeyStore};
 
 /// Picks one text out of this panel's group.
 type Words = fn(&KeyStoreTexts) -> &'static str;
+/// What one of a reload, a second tab and a duplicated tab does, and how that ends.
+type Case = (Words, &'static str);
 
 /// The stores, as radio choices and as the table's rows: the store, its radio's test id, name
 /// and note; then what a reload, a second tab and a duplicated tab do with its pending order,
 /// and how that ends (`ok` one order, `wait` one order but in the wrong tab, `bad` a second
 /// order can result).
 #[rustfmt::skip]
-const STORES: [(KeyStore, &str, Words, Words, [(Words, &str); 3]); 3] = [
+const STORES: [(KeyStore, &str, Words, Words, [Case; 3]); 3] = [
     (KeyStore::Memory,  "key-store-memory",  |k| k.memory,  |k| k.memory_note,
         [(|k| k.memory_reload, "bad"), (|k| k.memory_second, "ok"), (|k| k.memory_duplicate, "bad")]),
     (KeyStore::Session, "key-store-session", |k| k.session, |k| k.session_note,
