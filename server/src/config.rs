@@ -4,6 +4,12 @@ use std::time::Duration;
 
 use clap::Parser;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "server",
@@ -51,6 +57,10 @@ pub struct Config {
     /// "Reset lab data" clears only that learner's.)
     #[arg(long)]
     pub wipe_lab: bool,
+
+    /// Log lines as readable text, or as one JSON object each for a log collector.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// The built site (the WASM bundle and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]

@@ -76,9 +76,10 @@ impl AppState {
 /// The whole service: the API, then the pages and static files, all with security headers.
 pub fn app(state: AppState) -> Router {
     let site_root = state.site_root.clone();
-    http::api_routes(state)
+    let router = http::api_routes(state)
         .merge(pages::routes(&site_root))
-        .layer(axum::middleware::map_response(http::security_headers))
+        .layer(axum::middleware::map_response(http::security_headers));
+    http::access_log::logged(router)
 }
 
 /// Binds the configured address, or both loopback addresses when none is given.

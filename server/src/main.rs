@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::config::Config;
+use server::config::{Config, LogFormat};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -14,15 +14,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                // PostgreSQL's notices ("relation … already exists, skipping") are not news.
-                "info,sqlx::postgres::notice=warn".into()
-            }),
-        )
-        .init();
     let config = Config::parse();
+    init_logs(config.log_format);
     let state = server::AppState::open(&config).await?;
     if config.wipe_lab {
         state.storage.reset_lab(None).await?;
@@ -90,4 +83,28 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+/// Logs go to stdout, filtered by `RUST_LOG` (default: every request, and warnings).
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // PostgreSQL's notices ("relation … already exists, skipping") are not news.
+        "info,sqlx::postgres::notice=warn".into()
+    });
+    // Colours only for a person at a terminal, not for a file or a collector.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colours);
+    match format {
+        LogFormat::Text => logs.init(),
+        // One object per line; the request's span (id, method, path, key) sits beside the
+        // event's own fields.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }

@@ -6,6 +6,7 @@ use app::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::access_log::Outcome;
 use crate::idempotency::IdempotencyError;
 use crate::storage::StorageError;
 
@@ -257,6 +258,29 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// How the idempotency lifecycle answered, for the log: a refusal before or at the key.
+    fn outcome(&self) -> Option<Outcome> {
+        match self {
+            Self::InFlight { .. } => Some(Outcome::InFlight),
+            Self::KeyReusedWithDifferentRequest => Some(Outcome::Mismatch),
+            Self::MissingKey
+            | Self::SeveralKeys
+            | Self::MalformedKey(_)
+            | Self::ForgedIssuedKey
+            | Self::ExpiredIssuedKey
+            | Self::UnsupportedMediaType
+            | Self::BodyTooLarge { .. }
+            | Self::UnreadableBody(_)
+            | Self::InvalidField { .. }
+            | Self::InvalidLabDelay { .. }
+            | Self::InvalidLabOperation
+            | Self::InvalidLabIssue => Some(Outcome::Invalid),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
@@ -274,6 +298,9 @@ impl IntoResponse for ApiError {
         response
             .extensions_mut()
             .insert(ProblemInJapanese(japanese.into()));
+        if let Some(outcome) = self.outcome() {
+            response.extensions_mut().insert(outcome);
+        }
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, request reading, and errors as problem details.
 
+pub mod access_log;
 pub mod error;
 mod error_ja;
 mod extract;

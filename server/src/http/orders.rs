@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
+use super::access_log;
 use super::error::{ApiError, FieldProblem, Missing};
 use super::extract::{self, LabIssue};
 use crate::idempotency::record::{Record, RecordState, StoredResponse};
@@ -176,6 +177,11 @@ fn stored(response: StoredResponse, replayed: bool, lease: Lease) -> Response {
     if replayed {
         headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
+    http.extensions_mut().insert(match replayed {
+        true => access_log::Outcome::Replayed,
+        false => access_log::Outcome::Created,
+    });
+    let headers = http.headers_mut();
     let outlived = match lease {
         Lease::Kept => None,
         Lease::OutlivedCommitted => Some("outlived-committed"),

@@ -177,7 +177,20 @@ fn server_command(database_url: &str, extra: &[&str]) -> Command {
 }
 
 pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess {
-    let mut child = server_command(database_url, extra)
+    start_process_logging(database_url, extra, None).await
+}
+
+/// Like `start_process`, with the server's log lines (JSON, level info) sent to `logs`.
+pub async fn start_process_logging(
+    database_url: &str,
+    extra: &[&str],
+    logs: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> ServerProcess {
+    let mut command = server_command(database_url, extra);
+    if logs.is_some() {
+        command.env("LOG_FORMAT", "json").env("RUST_LOG", "info");
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -193,7 +206,13 @@ pub async fn start_process(database_url: &str, extra: &[&str]) -> ServerProcess 
     })
     .await
     .expect("the server listens within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(logs) = &logs {
+                let _ = logs.send(line);
+            }
+        }
+    });
     ServerProcess { base, child }
 }
 

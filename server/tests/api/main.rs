@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod keys;
 mod lifecycle;
+mod operations;
 mod pages;
 mod prepare;
 mod shutdown;
