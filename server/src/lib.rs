@@ -6,6 +6,7 @@ pub mod config;
 pub mod http;
 pub mod idempotency;
 pub mod issued_keys;
+pub mod metrics;
 mod pages;
 pub mod storage;
 pub mod time;
@@ -50,6 +51,7 @@ impl AppState {
     /// Checks the settings, opens the database (migrating it) and starts its background work.
     pub async fn open(config: &Config) -> Result<Self, StartError> {
         config.check()?;
+        metrics::registry();
         if config.test_clock_skew_ms != 0 {
             time::set_skew_ms(config.test_clock_skew_ms);
         }
@@ -78,6 +80,7 @@ pub fn app(state: AppState) -> Router {
     let site_root = state.site_root.clone();
     let router = http::api_routes(state)
         .merge(pages::routes(&site_root))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response(http::security_headers));
     http::access_log::logged(router)
 }
@@ -163,7 +166,10 @@ fn spawn_purge(storage: Storage, every: std::time::Duration) {
             loop {
                 match storage.purge_expired().await {
                     Ok(0) => break,
-                    Ok(_) => tokio::task::yield_now().await,
+                    Ok(purged) => {
+                        ::metrics::counter!(metrics::PURGED).increment(purged);
+                        tokio::task::yield_now().await
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "purge failed; next round will retry");
                         break;

@@ -30,6 +30,7 @@ pub fn api_routes(state: AppState) -> Router {
         .route("/orders/{id}/{*rest}", any(lab::not_found))
         .route("/idempotency-records", get(orders::records))
         .route("/health", get(lab::health))
+        .route("/metrics", get(crate::metrics::render))
         .route("/lab/reset", post(lab::reset))
         .route("/lab/expire-key", post(lab::expire_key))
         .route("/lab/{*rest}", any(lab::not_found))

@@ -190,10 +190,19 @@ impl Idempotency {
             if let Some(answer) = self.answer(decision, found.as_ref(), lease) {
                 return Ok(answer);
             }
+            let taking_over = matches!(decision, Decision::TakeOver);
             match self.start(&attempt, &fingerprint, found.is_none()).await? {
-                Started::Done(outcome) => return Ok(outcome),
+                Started::Done(outcome) => {
+                    if taking_over {
+                        metrics::counter!(crate::metrics::TAKE_OVERS).increment(1);
+                    }
+                    return Ok(outcome);
+                }
                 Started::Held(record) => found = Some(record),
                 Started::Changed { fenced: lost } => {
+                    if lost {
+                        metrics::counter!(crate::metrics::FENCED).increment(1);
+                    }
                     fenced |= lost;
                     found = self.storage.find_record(&attempt.key).await?; // step 6
                 }
@@ -213,6 +222,7 @@ impl Idempotency {
             Decision::Replay => match found.map(|record| (&record.key, &record.state)) {
                 Some((key, RecordState::Completed { response, order_id })) => {
                     self.storage.count_replay(key, order_id.as_deref());
+                    metrics::counter!(crate::metrics::REPLAYS).increment(1);
                     Some(Outcome::Replayed(response.clone(), lease))
                 }
                 // `decide` replays only a completed record.

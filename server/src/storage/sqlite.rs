@@ -340,7 +340,11 @@ async fn run_writer(
         // Writes undone with a transaction SQLite rolled back go again in a new one.
         while !writes.is_empty() {
             transactions.fetch_add(1, Ordering::Relaxed);
+            metrics::histogram!(crate::metrics::BATCH_SIZE).record(writes.len() as f64);
+            let started = std::time::Instant::now();
             commit_batch(&mut conn, &mut writes).await;
+            metrics::histogram!(crate::metrics::COMMIT_SECONDS)
+                .record(started.elapsed().as_secs_f64());
         }
     }
 }

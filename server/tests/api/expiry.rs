@@ -23,6 +23,7 @@ async fn after_its_ttl_a_key_starts_a_new_operation_and_the_record_is_purged() {
     );
     let replay = app.post_order(&key, &body).send().await.unwrap();
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let purged = app.metric("idempotency_records_purged_total", &[]).await;
 
     // Expired and purged: the records table forgets the key; the order stays.
     eventually(Duration::from_secs(5), || async {
@@ -30,6 +31,7 @@ async fn after_its_ttl_a_key_starts_a_new_operation_and_the_record_is_purged() {
     })
     .await;
     assert_eq!(app.orders().await.len(), 1);
+    assert!(app.metric("idempotency_records_purged_total", &[]).await > purged);
 
     let again = app.post_order(&key, &body).send().await.unwrap();
     assert_eq!(again.status(), 201);

@@ -70,6 +70,33 @@ impl TestApp {
         post_order_to(&self.client, &self.base, key, body)
     }
 
+    /// The sum of the samples of metric `name` (as `GET /metrics` shows it) whose labels
+    /// include all of `labels`. The registry is the test process's, shared by the tests that
+    /// run at once, so a test compares a figure before and after, expecting at least its own.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.rsplit_once(' '))
+            .filter(|(series, _)| {
+                let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+                metric == name
+                    && labels
+                        .iter()
+                        .all(|(label, value)| rest.contains(&format!("{label}=\"{value}\"")))
+            })
+            .map(|(_, value)| value.parse::<f64>().unwrap())
+            .sum()
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         let response = self
             .client

@@ -38,6 +38,7 @@ async fn a_retry_gets_the_stored_answer_byte_for_byte_and_no_new_order() {
     let app = spawn_app().await;
     let key = new_key();
     let body = order_body("u1", "A-1", 2);
+    let replays_before = app.metric("idempotency_replays_total", &[]).await;
     let first = app.post_order(&key, &body).send().await.unwrap();
     let first_location = first.headers()["location"].clone();
     let first_bytes = first.bytes().await.unwrap();
@@ -52,6 +53,7 @@ async fn a_retry_gets_the_stored_answer_byte_for_byte_and_no_new_order() {
     }
     assert_eq!(app.orders_with_key(&key).await, 1);
     assert_eq!(app.orders().await.len(), 1);
+    assert!(app.metric("idempotency_replays_total", &[]).await >= replays_before + 3.0);
 }
 
 #[tokio::test]
@@ -115,8 +117,15 @@ async fn a_request_still_running_answers_409_with_retry_after() {
     })
     .await;
 
+    let in_flight = [
+        ("route", "/orders"),
+        ("status", "409"),
+        ("outcome", "in_flight"),
+    ];
+    let in_flight_before = app.metric("http_requests_total", &in_flight).await;
     let busy = app.post_order(&key, &body).send().await.unwrap();
     assert_eq!(busy.headers()["retry-after"], "1");
+    assert!(app.metric("http_requests_total", &in_flight).await > in_flight_before);
     let problem = problem(busy, 409).await;
     assert_eq!(problem["type"], "/problems/request-in-flight");
 
@@ -182,6 +191,8 @@ async fn a_request_that_outlived_its_lease_cannot_commit_a_second_order() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
+    let taken_over = app.metric("idempotency_claims_taken_over_total", &[]).await;
+    let fenced = app.metric("idempotency_fenced_commits_total", &[]).await;
 
     // The lease is over: the retry takes the claim over and completes the operation.
     let retry = app.post_order(&key, &body).send().await.unwrap();
@@ -195,6 +206,10 @@ async fn a_request_that_outlived_its_lease_cannot_commit_a_second_order() {
     assert_eq!(stuck.headers()["x-lab-lease"], "outlived-fenced");
     assert_eq!(stuck.bytes().await.unwrap(), retry_bytes);
     assert_eq!(app.orders().await.len(), 1);
+    let now_taken_over = app.metric("idempotency_claims_taken_over_total", &[]).await;
+    assert!(now_taken_over > taken_over, "the take-over is counted");
+    let now_fenced = app.metric("idempotency_fenced_commits_total", &[]).await;
+    assert!(now_fenced > fenced, "the fenced commit is counted");
 }
 
 #[tokio::test]

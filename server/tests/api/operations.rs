@@ -108,3 +108,45 @@ async fn each_request_is_one_line_with_its_id_its_outcome_and_only_a_prefix_of_i
     assert!(!all.contains(&key), "the whole key is never logged");
     server.kill().await;
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_time_the_writer() {
+    let app = spawn_app().await;
+    let by_id = [("route", "/orders/{id}"), ("method", "GET")];
+    let before = app.metric("http_requests_total", &by_id).await;
+    let created = app
+        .post_order(&new_key(), &order_body("metrics", "M-1", 1))
+        .send()
+        .await
+        .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    let order = app
+        .client
+        .get(format!("{}{location}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 200);
+    assert!(app.metric("http_requests_total", &by_id).await > before);
+
+    let scrape = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(scrape.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = scrape.text().await.unwrap();
+    assert!(
+        !text.contains(&location),
+        "an order's own path is never a label"
+    );
+    assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
+    if backend() == "sqlite" {
+        assert!(app.metric("sqlite_writer_batch_size_count", &[]).await >= 1.0);
+        assert!(text.contains("sqlite_writer_commit_seconds_bucket{le=\"0.001\"}"));
+    }
+}
