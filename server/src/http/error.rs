@@ -66,6 +66,8 @@ pub enum Missing {
     Record,
     /// A file under `/pkg/` (an old build's, or a mistyped name).
     Asset,
+    /// A `/problems/…` page for a type the API never sends.
+    ProblemType,
 }
 
 impl Missing {
@@ -75,6 +77,7 @@ impl Missing {
             Self::ApiPath => "this API path",
             Self::Record => "this learner's idempotency record for this key",
             Self::Asset => "this file of the page's bundle",
+            Self::ProblemType => "this problem type",
         }
     }
 
@@ -84,6 +87,7 @@ impl Missing {
             Self::ApiPath => "この API のパス",
             Self::Record => "この学習者のこのキーの冪等性レコード",
             Self::Asset => "ページのバンドルのこのファイル",
+            Self::ProblemType => "この問題の種類",
         }
     }
 }

@@ -6,6 +6,7 @@ mod error_ja;
 mod extract;
 mod lab;
 mod orders;
+pub mod problem_types;
 
 use app::i18n::Lang;
 use axum::body::Body;
@@ -31,6 +32,7 @@ pub fn api_routes(state: AppState) -> Router {
         .route("/idempotency-records", get(orders::records))
         .route("/health", get(lab::health))
         .route("/metrics", get(crate::metrics::render))
+        .route("/problems/{slug}", get(problem_types::page))
         .route("/lab/reset", post(lab::reset))
         .route("/lab/expire-key", post(lab::expire_key))
         .route("/lab/{*rest}", any(lab::not_found))

@@ -301,3 +301,38 @@ async fn a_new_build_is_linked_on_the_next_load_without_a_restart() {
         "the policy allows the new boot script instead"
     );
 }
+
+#[tokio::test]
+async fn a_problem_s_type_is_a_page_that_says_what_to_do_in_the_reader_s_language() {
+    let app = spawn_app().await;
+    let key = new_key();
+    app.post_order(&key, &order_body("u1", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    let reused = app
+        .post_order(&key, &order_body("u1", "A-2", 1))
+        .send()
+        .await
+        .unwrap();
+    let kind = problem(reused, 422).await["type"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let english = get(&app, &kind, &[]).await;
+    assert_eq!(english.status(), 200);
+    assert!(header(&english, "content-type").starts_with("text/html"));
+    assert_eq!(header(&english, "content-language"), "en");
+    let english = english.text().await.unwrap();
+    assert!(english.contains("What the client should do"), "{english}");
+    assert!(english.contains("new key"), "{english}");
+
+    let japanese = get(&app, &kind, &[("cookie", "lab_lang=ja")]).await;
+    assert_eq!(header(&japanese, "content-language"), "ja");
+    assert!(japanese.text().await.unwrap().contains("新しいキー"));
+
+    let unknown = get(&app, "/problems/no-such-problem", &[]).await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(header(&unknown, "content-type"), "application/problem+json");
+}
