@@ -535,7 +535,7 @@ async fn postgres_single_row_transactions_per_second(server: &str) -> f64 {
 async fn create_postgres_database(server: &str, n: usize) -> String {
     let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
     let name = format!("bench_{n}_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .unwrap();

@@ -6,6 +6,8 @@
 //! transactions with shared WAL flushes, so there is no writer task here: every request uses
 //! a pooled connection, and `synchronous_commit` (on by default) means a 201 is on disk.
 
+// Every dynamic statement below only splices in this file's column-list constants.
+use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -110,10 +112,10 @@ impl PostgresStorage {
     }
 
     pub(super) async fn list_records(&self, limit: i64) -> Result<Vec<Record>, StorageError> {
-        let rows = sqlx::query_as(&format!(
+        let rows = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {RECORD_COLUMNS} FROM idempotency_records \
              ORDER BY created_at_ms DESC, seq DESC LIMIT $1"
-        ))
+        )))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -121,11 +123,12 @@ impl PostgresStorage {
     }
 
     pub(super) async fn find_order(&self, id: &str) -> Result<Option<Order>, StorageError> {
-        let row: Option<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(Order::try_from).transpose()
     }
 
@@ -134,10 +137,10 @@ impl PostgresStorage {
         user_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Order>, StorageError> {
-        let rows = sqlx::query_as(&format!(
+        let rows = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE $1::text IS NULL OR user_id = $1 \
              ORDER BY created_at_ms DESC, seq DESC LIMIT $2"
-        ))
+        )))
         .bind(user_id)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -330,7 +333,7 @@ impl PostgresStorage {
         let update =
             "UPDATE idempotency_records SET expires_at_ms = LEAST(expires_at_ms, $2) WHERE key = $1";
         let plan =
-            expire_in::<sqlx::Postgres>(&mut *tx, (&select, update), user_id, key, now).await?;
+            expire_in::<sqlx::Postgres>(&mut *tx, (select, update), user_id, key, now).await?;
         tx.commit().await?;
         Ok(plan)
     }
@@ -410,9 +413,9 @@ async fn select_record(
     key: &str,
     lock: &str,
 ) -> Result<Option<Record>, StorageError> {
-    let row: Option<RecordRow> = sqlx::query_as(&format!(
+    let row: Option<RecordRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = $1 {lock}"
-    ))
+    )))
     .bind(key)
     .fetch_optional(db)
     .await?;

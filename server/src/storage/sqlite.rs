@@ -10,6 +10,8 @@
 //! in autocommit. Each write is one or two statements: the writer's time is the server's
 //! throughput. Reads use a small pool and see only committed data (WAL).
 
+// Every dynamic statement below only splices in this file's column-list constants.
+use sqlx::AssertSqlSafe;
 use std::collections::VecDeque;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -176,9 +178,9 @@ impl SqliteStorage {
     }
 
     pub(super) async fn find_record(&self, key: &str) -> Result<Option<Record>, StorageError> {
-        let row: Option<RecordRow> = sqlx::query_as(&format!(
+        let row: Option<RecordRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
-        ))
+        )))
         .bind(key)
         .fetch_optional(&self.reads)
         .await?;
@@ -186,10 +188,10 @@ impl SqliteStorage {
     }
 
     pub(super) async fn list_records(&self, limit: i64) -> Result<Vec<Record>, StorageError> {
-        let rows = sqlx::query_as(&format!(
+        let rows = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {RECORD_COLUMNS} FROM idempotency_records \
              ORDER BY created_at_ms DESC, rowid DESC LIMIT ?1"
-        ))
+        )))
         .bind(limit)
         .fetch_all(&self.reads)
         .await?;
@@ -197,11 +199,12 @@ impl SqliteStorage {
     }
 
     pub(super) async fn find_order(&self, id: &str) -> Result<Option<Order>, StorageError> {
-        let row: Option<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
-                .bind(id)
-                .fetch_optional(&self.reads)
-                .await?;
+        let row: Option<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.reads)
+        .await?;
         row.map(Order::try_from).transpose()
     }
 
@@ -210,10 +213,10 @@ impl SqliteStorage {
         user_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Order>, StorageError> {
-        let rows = sqlx::query_as(&format!(
+        let rows = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE ?1 IS NULL OR user_id = ?1 \
              ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2"
-        ))
+        )))
         .bind(user_id)
         .bind(limit)
         .fetch_all(&self.reads)
@@ -444,12 +447,13 @@ async fn apply_alone(conn: &mut SqliteConnection, write: &Write) -> Applied {
 /// rows, the count of the last one that did, so a total over all of them would lie.)
 async fn changes_per_statement<'q>(
     conn: &mut SqliteConnection,
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
 ) -> Result<Vec<u64>, StorageError> {
     use futures_util::TryStreamExt;
-    // Several statements in one prepared query is SQLite-only in sqlx 0.8 and deprecated
-    // there; every multi-statement write here relies on it (one hand-off per write). Moving
-    // to sqlx 0.9 means one statement per call, and measuring what that costs.
+    // Several statements in one prepared query is SQLite-only, and deprecated in sqlx 0.9
+    // as in 0.8 (`raw_sql` takes no bound parameters); every multi-statement write here
+    // relies on it (one hand-off per write). Leaving it means one statement per call, and
+    // measuring what that costs.
     #[allow(deprecated)]
     let mut results = query.fetch_many(&mut *conn);
     let mut changes = Vec::new();
@@ -461,7 +465,10 @@ async fn changes_per_statement<'q>(
     Ok(changes.split_off(ISOLATION_STATEMENTS.min(changes.len())))
 }
 
-async fn execute(conn: &mut SqliteConnection, sql: &str) -> Result<(), StorageError> {
+async fn execute(
+    conn: &mut SqliteConnection,
+    sql: impl sqlx::SqlSafeStr,
+) -> Result<(), StorageError> {
     sqlx::query(sql).execute(&mut *conn).await?;
     Ok(())
 }
@@ -548,7 +555,7 @@ async fn expire_key(
         format!("SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1 AND user_id = ?2");
     let update =
         "UPDATE idempotency_records SET expires_at_ms = min(expires_at_ms, ?2) WHERE key = ?1";
-    expire_in::<sqlx::Sqlite>(conn, (&select, update), user_id, key, now_ms).await
+    expire_in::<sqlx::Sqlite>(conn, (select, update), user_id, key, now_ms).await
 }
 
 async fn inject(conn: &mut SqliteConnection, fault: &Fault) -> Result<(), StorageError> {
@@ -558,19 +565,24 @@ async fn inject(conn: &mut SqliteConnection, fault: &Fault) -> Result<(), Storag
                 .fetch_one(&mut *conn)
                 .await?;
             let limit = used + i64::from(*pages);
-            execute(conn, &format!("PRAGMA max_page_count = {limit}")).await
+            execute(
+                conn,
+                AssertSqlSafe(format!("PRAGMA max_page_count = {limit}")),
+            )
+            .await
         }
         Fault::SpaceUnlimited => execute(conn, "PRAGMA max_page_count = 4294967294").await,
         Fault::RollBackOrdersOf(None) => execute(conn, "DROP TRIGGER IF EXISTS temp.fault").await,
         Fault::RollBackOrdersOf(Some(user)) => {
             let user = user.replace('\'', "''");
+            // The user id is quoted as an SQL string literal (quotes doubled) just above.
             execute(
                 conn,
-                &format!(
+                AssertSqlSafe(format!(
                     "CREATE TEMP TRIGGER fault BEFORE INSERT ON main.orders \
                      WHEN NEW.user_id = '{user}' \
                      BEGIN SELECT RAISE(ROLLBACK, 'injected failure'); END"
-                ),
+                )),
             )
             .await
         }
@@ -608,9 +620,9 @@ async fn claim_key(
     } else {
         execute(conn, isolated!("SELECT 1")).await?;
     }
-    let existing: Option<Record> = sqlx::query_as::<_, RecordRow>(&format!(
+    let existing: Option<Record> = sqlx::query_as::<_, RecordRow>(AssertSqlSafe(format!(
         "SELECT {RECORD_COLUMNS} FROM idempotency_records WHERE key = ?1"
-    ))
+    )))
     .bind(claim.key.as_str())
     .fetch_optional(&mut *conn)
     .await?
