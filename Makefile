@@ -9,7 +9,8 @@ BINARYEN_VERSION := 132.0.0
 CARGO_LEPTOS_VERSION := 0.3.10
 TOOLS := $(CURDIR)/target/tools
 WASM_OPT := $(TOOLS)/node_modules/.bin/wasm-opt
-OUTPUT_NAME := idempotency_lab
+# The bundle's name, set once: in Cargo.toml's cargo-leptos metadata.
+OUTPUT_NAME := $(shell awk -F'"' '/^output-name/ {print $$2}' Cargo.toml)
 SITE := target/site
 PKG := $(SITE)/pkg
 WASM_BUILD := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
@@ -98,7 +99,7 @@ site:
 	  mv $(SITE)/bindgen/opt.wasm $(PKG)/$(OUTPUT_NAME)_bg.wasm; \
 	fi
 	cp -p style/main.css $(PKG)/$(OUTPUT_NAME).css
-	node frontend/pack.mjs $(PKG)
+	node frontend/pack.mjs $(PKG) $(OUTPUT_NAME)
 
 ## Built with its tests, as `make test` builds it: the tests' dependencies turn on features
 ## (an HTTP client's) in crates the server shares, and a build without them would compile those

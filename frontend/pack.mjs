@@ -1,21 +1,21 @@
 // Content-hashes and precompresses the browser bundle so the server can send it with a long
 // cache lifetime and without compressing on every request.
-// Usage: node frontend/pack.mjs <pkg-dir>   (after `make site`; standard library only)
+// Usage: node frontend/pack.mjs <pkg-dir> <output-name>   (after `make site`; standard library only)
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants as z, gzipSync } from "node:zlib";
 
-// The three outputs of `make site`, by manifest key. `text` picks brotli's text mode.
+// The three outputs of `make site`, by manifest key, named after the bundle's output name
+// (the Makefile passes it from Cargo.toml). `text` picks brotli's text mode.
+const [dir, output] = process.argv.slice(2);
+if (!dir || !output) fail("usage: node frontend/pack.mjs <pkg-dir> <output-name>");
 const ASSETS = [
-  { key: "js", stem: "idempotency_lab", ext: "js", text: true },
-  { key: "wasm", stem: "idempotency_lab_bg", ext: "wasm", text: false },
-  { key: "css", stem: "idempotency_lab", ext: "css", text: true },
+  { key: "js", stem: output, ext: "js", text: true },
+  { key: "wasm", stem: `${output}_bg`, ext: "wasm", text: false },
+  { key: "css", stem: output, ext: "css", text: true },
 ];
 const COMPRESSED = [".br", ".gz"];
-
-const dir = process.argv[2];
-if (!dir) fail("usage: node frontend/pack.mjs <pkg-dir>");
 // Check every input before writing anything, so a half-built site leaves the old state intact.
 const missing = ASSETS.map((a) => join(dir, `${a.stem}.${a.ext}`)).filter((p) => !existsSync(p));
 if (missing.length) fail(`missing input (run \`make site\` first): ${missing.join(", ")}`);

@@ -98,10 +98,18 @@ async fn main() {
         }
     }
     print_table(&columns);
-    for file in ["idempotency_lab_bg.wasm", "idempotency_lab.js"] {
-        let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+    // The files the page links, as `make site` named them (its manifest).
+    let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pkg.join("manifest.json")).expect("make site ran"))
+            .expect("the manifest is JSON");
+    for kind in ["wasm", "js"] {
+        let file = manifest[kind]
+            .as_str()
+            .expect("the manifest names the bundle's files");
         let (raw, gzipped) = sizes(&pkg.join(file));
-        println!("{file}: {raw} B raw, {gzipped} B gzipped");
+        let brotli = std::fs::metadata(pkg.join(format!("{file}.br"))).map_or(0, |m| m.len());
+        println!("{file}: {raw} B raw, {gzipped} B gzipped, {brotli} B brotli (as sent)");
     }
 }
 

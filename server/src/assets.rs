@@ -21,7 +21,6 @@ use tower_http::services::ServeDir;
 
 use crate::http::error::{ApiError, Missing};
 
-const OUTPUT_NAME: &str = "idempotency_lab";
 const FOREVER: &str = "public, max-age=31536000, immutable";
 const ASK_EACH_TIME: &str = "no-cache";
 
@@ -81,21 +80,31 @@ impl Bundles {
         }
     }
 
-    /// Without a manifest: the names wasm-bindgen (`make site` before packing) or cargo-leptos
-    /// (`make watch`) writes.
+    /// Without a manifest (`make watch`): the unhashed files cargo-leptos writes, under the
+    /// output name it gives the server (`LEPTOS_OUTPUT_NAME`, from Cargo.toml's metadata,
+    /// the one place the name is set).
     fn unhashed(&self) -> Bundle {
-        let bindgen_wasm = format!("{OUTPUT_NAME}_bg.wasm");
+        let name = output_name();
+        if name.is_empty() {
+            tracing::warn!(pkg = ?self.pkg_dir, "no manifest and no LEPTOS_OUTPUT_NAME: run `make site`");
+        }
+        let bindgen_wasm = format!("{name}_bg.wasm");
         let wasm = if self.pkg_dir.join(&bindgen_wasm).exists() {
             bindgen_wasm
         } else {
-            format!("{OUTPUT_NAME}.wasm")
+            format!("{name}.wasm")
         };
         Bundle {
-            js: format!("{OUTPUT_NAME}.js"),
+            js: format!("{name}.js"),
             wasm,
-            css: format!("{OUTPUT_NAME}.css"),
+            css: format!("{name}.css"),
         }
     }
+}
+
+/// The bundle's name as cargo-leptos passes it; empty otherwise (`make site` writes a manifest).
+pub fn output_name() -> String {
+    std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_default()
 }
 
 /// `/pkg/…`: the files as they are on disk, each in the best encoding the browser accepts

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use app::api::{PreparedKey, ISSUED_KEY_PREFIX};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::idempotency::record::{millis, IdempotencyKey, KeySource};

@@ -40,8 +40,9 @@ const KEPT: usize = 256;
 pub fn routes(site_root: &str) -> Router {
     let pages = Arc::new(Pages {
         bundles: Bundles::new(site_root),
+        // Only the reload script of `cargo leptos watch` reads these.
         options: LeptosOptions::builder()
-            .output_name("idempotency_lab")
+            .output_name(crate::assets::output_name())
             .site_root(site_root)
             .site_pkg_dir("pkg")
             .build(),

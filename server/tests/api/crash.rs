@@ -79,11 +79,11 @@ async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_no
                     loop {
                         // Some with no delay: those commit claim, order and answer at once.
                         let delay = {
-                            let mut rng = rand::thread_rng();
-                            if rng.gen_bool(0.3) {
+                            let mut rng = rand::rng();
+                            if rng.random_bool(0.3) {
                                 0
                             } else {
-                                rng.gen_range(20..120)
+                                rng.random_range(20..120)
                             }
                         };
                         let delay = delay.to_string();
@@ -123,7 +123,7 @@ async fn repeated_crashes_under_load_lose_no_acknowledged_order_and_duplicate_no
 
     let mut server = first;
     for _ in 0..20 {
-        let wait = rand::thread_rng().gen_range(50..300);
+        let wait = rand::rng().random_range(50..300);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         server.kill().await;
         server = start_process(&url, &lease).await;
