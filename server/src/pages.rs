@@ -142,7 +142,9 @@ fn script_hash(text: &str) -> String {
 /// The text of the script `cargo leptos watch` injects (none otherwise).
 fn reload_script(options: &LeptosOptions) -> Option<String> {
     let html = Owner::new().with(|| view! { <AutoReload options=options.clone()/> }.to_html());
-    let text = html.split_once('>')?.1.rsplit_once("</script>")?.0;
+    // A debug build puts the view macro's hot-reload markers (comments) before the tag.
+    let (_, tag_onwards) = html.split_once("<script")?;
+    let text = tag_onwards.split_once('>')?.1.rsplit_once("</script>")?.0;
     Some(text.to_string())
 }
 
@@ -265,6 +267,37 @@ mod tests {
         ] {
             let headers = with(header::ACCEPT_ENCODING, accept);
             assert_eq!(Encoding::preferred(&headers), chosen, "{accept}");
+        }
+    }
+
+    #[test]
+    fn every_inline_script_of_the_page_is_allowed_by_its_hash_also_under_cargo_leptos_watch() {
+        // Only this test sets it; the pages' other tests render nothing.
+        std::env::set_var("LEPTOS_WATCH", "1");
+        let options = LeptosOptions::builder().output_name("x").build();
+        let bundle = Bundle {
+            js: "x.0123456789abcdef.js".into(),
+            wasm: "x_bg.0123456789abcdef.wasm".into(),
+            css: "x.0123456789abcdef.css".into(),
+        };
+        let html = Owner::new().with(|| shell(options.clone(), bundle.clone()).to_html());
+        let policy = content_security_policy(&bundle, &options);
+        std::env::remove_var("LEPTOS_WATCH");
+        let scripts: Vec<&str> = html
+            .split("<script")
+            .skip(1)
+            .map(|rest| {
+                rest.split_once('>')
+                    .unwrap()
+                    .1
+                    .split("</script>")
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(scripts.len(), 2, "the boot script and the reload script");
+        for script in scripts {
+            assert!(policy.contains(&script_hash(script)), "{policy}");
         }
     }
 
