@@ -69,7 +69,7 @@ tools:
 	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
-	[ -x $(WASM_OPT) ] && $(WASM_OPT) --version | grep -q "version $(basename $(BINARYEN_VERSION))" || \
+	[ -x $(WASM_OPT) ] && $(WASM_OPT) --version | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION))) " || \
 	  npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
 
 browser:
