@@ -30,6 +30,9 @@ pub struct Pages {
     /// Pages × languages × builds is a small number; the map is emptied if it ever grows
     /// past `KEPT`.
     compressed: Mutex<Kept>,
+    /// The script policy of the current bundle: it changes only with the bundle (and the
+    /// process's watch setting), so it is worked out once per build, not per request.
+    policy: Mutex<Option<(Arc<Bundle>, HeaderValue)>>,
 }
 
 /// Compressed pages by (ETag, encoding).
@@ -47,6 +50,7 @@ pub fn routes(site_root: &str) -> Router {
             .site_pkg_dir("pkg")
             .build(),
         compressed: Mutex::new(HashMap::new()),
+        policy: Mutex::new(None),
     });
     crate::assets::routes(&pages.bundles).merge(
         Router::new()
@@ -78,11 +82,7 @@ async fn page(State(pages): State<Arc<Pages>>, request: Request) -> Response {
         header::VARY,
         HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::try_from(content_security_policy(&bundle, &pages.options))
-            .expect("the policy is ASCII"),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, pages.policy_for(&bundle));
     headers.insert(
         header::ETAG,
         HeaderValue::try_from(&etag).expect("hex is ASCII"),
@@ -142,10 +142,17 @@ fn script_hash(text: &str) -> String {
 /// The text of the script `cargo leptos watch` injects (none otherwise).
 fn reload_script(options: &LeptosOptions) -> Option<String> {
     let html = Owner::new().with(|| view! { <AutoReload options=options.clone()/> }.to_html());
-    // A debug build puts the view macro's hot-reload markers (comments) before the tag.
-    let (_, tag_onwards) = html.split_once("<script")?;
-    let text = tag_onwards.split_once('>')?.1.rsplit_once("</script>")?.0;
-    Some(text.to_string())
+    let script = inline_scripts(&html).next().map(str::to_string);
+    script
+}
+
+/// The text inside each `<script>` of `html`. Only the tags count: a debug build puts the
+/// view macro's hot-reload markers (comments, with their own `>`) before them.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|tag_onwards| {
+        let (_, text) = tag_onwards.split_once('>')?;
+        Some(text.split_once("</script>")?.0)
+    })
 }
 
 fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
@@ -225,6 +232,19 @@ impl Encoding {
 }
 
 impl Pages {
+    fn policy_for(&self, bundle: &Arc<Bundle>) -> HeaderValue {
+        let mut policy = self.policy.lock().unwrap_or_else(|e| e.into_inner());
+        match &*policy {
+            Some((for_bundle, value)) if Arc::ptr_eq(for_bundle, bundle) => value.clone(),
+            _ => {
+                let value = HeaderValue::try_from(content_security_policy(bundle, &self.options))
+                    .expect("the policy is ASCII");
+                *policy = Some((bundle.clone(), value.clone()));
+                value
+            }
+        }
+    }
+
     fn compressed(&self, etag: &str, encoding: Encoding, html: &str) -> Arc<Vec<u8>> {
         let key = (etag.to_string(), encoding);
         if let Some(kept) = self.lock().get(&key) {
@@ -283,18 +303,7 @@ mod tests {
         let html = Owner::new().with(|| shell(options.clone(), bundle.clone()).to_html());
         let policy = content_security_policy(&bundle, &options);
         std::env::remove_var("LEPTOS_WATCH");
-        let scripts: Vec<&str> = html
-            .split("<script")
-            .skip(1)
-            .map(|rest| {
-                rest.split_once('>')
-                    .unwrap()
-                    .1
-                    .split("</script>")
-                    .next()
-                    .unwrap()
-            })
-            .collect();
+        let scripts: Vec<&str> = inline_scripts(&html).collect();
         assert_eq!(scripts.len(), 2, "the boot script and the reload script");
         for script in scripts {
             assert!(policy.contains(&script_hash(script)), "{policy}");
