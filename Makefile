@@ -7,8 +7,10 @@ SHELL := bash
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 BINARYEN_VERSION := 132.0.0
 CARGO_LEPTOS_VERSION := 0.3.10
+SCHEMATHESIS_VERSION := 4.32.5
 TOOLS := $(CURDIR)/target/tools
 WASM_OPT := $(TOOLS)/node_modules/.bin/wasm-opt
+SCHEMATHESIS_ENV := $(TOOLS)/schemathesis
 # The bundle's name, set once: in Cargo.toml's cargo-leptos metadata.
 OUTPUT_NAME := $(shell awk -F'"' '/^output-name/ {print $$2}' Cargo.toml)
 SITE := target/site
@@ -19,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG := $(CURDIR)/server/scripts/postgres.sh
 export LEPTOS_SITE_ROOT := $(CURDIR)/$(SITE)
 
-.PHONY: run run-two postgres test lint bench watch tools browser site server e2e-deps clean-data fmt check
+.PHONY: run run-two postgres test lint bench watch tools browser site server e2e-deps schemathesis clean-data fmt check
 
 ## Serve the lab on http://localhost:3000 (SQLite file under data/).
 run: tools site server
@@ -36,12 +38,13 @@ postgres:
 	$(PG) start
 
 ## Every test: unit, API (real server; a real SQLite file, then a real PostgreSQL),
-## browser (real Chromium; two server processes on the PostgreSQL too).
-test: tools lint site browser e2e-deps
+## browser (real Chromium; two server processes on the PostgreSQL too), and Schemathesis
+## holding the live server to its OpenAPI document.
+test: tools lint site browser e2e-deps schemathesis
 	cargo test --release -p app -p server
 	url="$$($(PG) start)"; trap '$(PG) stop' EXIT; export LAB_TEST_POSTGRES="$$url"; \
 	  cargo test --release -p server --test api && \
-	  (cd $(E2E) && node --test --test-concurrency=1 *.test.mjs)
+	  (cd $(E2E) && SCHEMATHESIS=$(SCHEMATHESIS_ENV)/bin/schemathesis node --test --test-concurrency=1 *.test.mjs)
 
 ## Formatting and clippy's lints (warnings denied), for the server and for the WASM target.
 lint: tools
@@ -75,6 +78,15 @@ tools:
 browser:
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
+
+## Schemathesis, pinned, in a virtual environment of its own (Debian's python3-venv if needed).
+schemathesis:
+	[ "$$($(SCHEMATHESIS_ENV)/bin/schemathesis --version 2>/dev/null)" = "schemathesis, version $(SCHEMATHESIS_VERSION)" ] || { \
+	  rm -rf $(SCHEMATHESIS_ENV); \
+	  python3 -m venv $(SCHEMATHESIS_ENV) 2>/dev/null || { rm -rf $(SCHEMATHESIS_ENV) && \
+	    $(SUDO) apt-get update && $(SUDO) apt-get install -y python3 python3-venv && \
+	    python3 -m venv $(SCHEMATHESIS_ENV); } && \
+	  $(SCHEMATHESIS_ENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION); }
 
 e2e-deps:
 	cd $(E2E) && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || \

@@ -40,17 +40,45 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Field order here is the canonical order of the request fingerprint, so two
 /// bodies that differ only in key order or whitespace are the same request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateOrderRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::user_id))]
     pub user_id: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub items: Vec<OrderItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderItem {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::sku))]
     pub sku: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
+    #[serde(deserialize_with = "whole_number")]
     pub qty: u32,
+}
+
+/// A count as JSON writes it: `2`, or `2.0`, which JSON Schema calls the same integer. A
+/// fraction or a number past `u32` is refused, as for any integer field.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    use serde::de::{Error, Unexpected};
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match (number.as_u64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => {
+            Some(f as u64)
+        }
+        _ => None,
+    };
+    whole.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+        let shown = number.as_f64().unwrap_or_default();
+        D::Error::invalid_value(
+            Unexpected::Float(shown),
+            &"a whole number from 0 to 4294967295",
+        )
+    })
 }
 
 /// A rule a body broke, with the JSON path of the field it concerns.
@@ -127,8 +155,10 @@ impl CreateOrderRequest {
 
 /// `POST /lab/reset` body: whose orders and records to forget. Other learners keep theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::user_id))]
     pub user_id: String,
 }
 
@@ -141,10 +171,13 @@ impl ResetRequest {
 /// `POST /lab/expire-key` body: make this learner's record under this key expire now, as if
 /// its TTL had run out, so the next request with the key starts a new operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpireKeyRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::user_id))]
     pub user_id: String,
     /// As sent in the `Idempotency-Key` header: bare or quoted.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::idempotency_key))]
     pub idempotency_key: String,
 }
 
@@ -182,12 +215,14 @@ fn has_control_characters(text: &str) -> bool {
 
 /// An order as the server stores and returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     pub id: String,
     pub user_id: String,
     pub items: Vec<OrderItem>,
     /// RFC 3339, UTC.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     pub idempotency_key: String,
     /// The lab's `X-Lab-Operation` of the attempt that created it: orders that share one
@@ -198,15 +233,18 @@ pub struct Order {
 
 /// `POST /orders/prepare` answer: a key the server issued, and until when it may start an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PreparedKey {
     pub idempotency_key: String,
     /// RFC 3339, UTC.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
 }
 
 /// Where an idempotency record is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum RecordStateView {
     /// Claimed by a request that has not finished yet.
@@ -219,6 +257,7 @@ pub enum RecordStateView {
 
 /// One row of `GET /idempotency-records`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyRecordView {
     pub key: String,
@@ -229,15 +268,19 @@ pub struct IdempotencyRecordView {
     pub stored_status: Option<u16>,
     pub order_id: Option<String>,
     pub replay_count: u64,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     /// When the record is forgotten and the key becomes new again.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     /// While in flight: when another request may take the claim over.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub locked_until: Option<String>,
 }
 
 /// `GET /health` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     pub status: String,
@@ -254,6 +297,7 @@ pub struct Health {
 
 /// An error answer: RFC 9457 problem details (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// A URI that names the kind of problem; `/problems/<slug>` on this server explains it.
@@ -268,6 +312,53 @@ pub struct Problem {
 }
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// The rules above as JSON Schema, for the server's OpenAPI document: built from the same
+/// constants, so the published contract and the checks cannot drift apart.
+#[cfg(feature = "openapi")]
+pub mod schema {
+    use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+    /// Not blank, no control characters: `validate_text`'s rule as a pattern. "Blank" is
+    /// Rust's `char::is_whitespace`, spelled out, since `\s` means more in ECMA-262.
+    pub const TEXT_PATTERN: &str = concat!(
+        r"^[^\u0000-\u001F\u007F-\u009F]*",
+        r"[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        r"[^\u0000-\u001F\u007F-\u009F]*$",
+    );
+    /// `parse_idempotency_key`'s syntax: 1–255 visible ASCII characters, bare (not starting
+    /// with a quote) or as a Structured Field string that escapes only `"` and `\`.
+    pub const IDEMPOTENCY_KEY_PATTERN: &str =
+        r#"^(?:[!#-~][!-~]{0,254}|"(?:[!#-\[\]-~]|\\["\\]){1,255}")$"#;
+
+    fn text(max: usize, description: &str) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(max))
+            .pattern(Some(TEXT_PATTERN))
+            .description(Some(description))
+            .build()
+    }
+
+    pub fn user_id() -> Object {
+        text(super::MAX_USER_ID_LEN, "Whose order: any label, not blank.")
+    }
+
+    pub fn sku() -> Object {
+        text(super::MAX_SKU_LEN, "The product's code.")
+    }
+
+    pub fn idempotency_key() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(IDEMPOTENCY_KEY_PATTERN))
+            .description(Some(
+                "1–255 visible ASCII characters, bare or quoted (`\"k\"` and `k` are one key).",
+            ))
+            .build()
+    }
+}
 
 /// Splits a header value into the key it carries: the IETF form (a quoted
 /// Structured Field string, with `\"` and `\\` escapes) or a bare value.
@@ -342,6 +433,19 @@ mod tests {
         }
         assert!(parse_idempotency_key(&"k".repeat(255)).is_ok());
         assert!(parse_idempotency_key(&"k".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn a_quantity_may_be_written_as_a_whole_float() {
+        let item = |qty: &str| {
+            serde_json::from_str::<OrderItem>(&format!(r#"{{"sku":"A","qty":{qty}}}"#))
+                .map(|item| item.qty)
+        };
+        assert_eq!(item("2").unwrap(), 2);
+        assert_eq!(item("2.0").unwrap(), 2);
+        for bad in ["2.5", "-1", "4294967296", "\"2\"", "1e400"] {
+            assert!(item(bad).is_err(), "{bad} was taken");
+        }
     }
 
     #[test]

@@ -53,6 +53,12 @@ pub struct Config {
     #[arg(long, env = "LAB_CONTROLS", default_value_t = true, action = clap::ArgAction::Set)]
     pub lab_controls: bool,
 
+    /// The longest `X-Lab-Delay-Ms` accepted, in milliseconds (at most the lab's 10000). A
+    /// fuzzer that tries every value runs against a small one; the OpenAPI document says it.
+    #[arg(long, env = "MAX_LAB_DELAY_MS", default_value_t = app::api::MAX_LAB_DELAY_MS,
+          value_parser = clap::value_parser!(u64).range(0..=app::api::MAX_LAB_DELAY_MS))]
+    pub max_lab_delay_ms: u64,
+
     /// Delete every learner's orders and records, then exit: the operator's reset. (A learner's
     /// "Reset lab data" clears only that learner's.)
     #[arg(long)]

@@ -40,6 +40,8 @@ pub struct AppState {
     pub idempotency: Idempotency,
     pub issued_keys: Arc<IssuedKeys>,
     pub lab_controls: bool,
+    /// The longest lab delay this server accepts.
+    pub max_lab_delay_ms: u64,
     pub site_root: String,
     /// The expiry policy, as `GET /health` tells it to the page.
     pub record_ttl: Duration,
@@ -67,6 +69,7 @@ impl AppState {
             storage,
             issued_keys: Arc::new(issued_keys),
             lab_controls: config.lab_controls,
+            max_lab_delay_ms: config.max_lab_delay_ms,
             site_root: config.site_root.clone(),
             record_ttl: config.record_ttl,
             issued_key_ttl: config.issued_key_ttl,

@@ -113,6 +113,17 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    responses((
+        status = 200,
+        description = "Counters and histograms in Prometheus' text format.",
+        content_type = "text/plain; version=0.0.4; charset=utf-8",
+        body = String
+    ))
+)]
 pub async fn render() -> Response {
     let registry = registry();
     // Histograms fold their recent samples in here, not on a timer of their own.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::api::{
     CreateOrderRequest, ExpireKeyRequest, FieldError, FieldRule, ResetRequest, IDEMPOTENCY_KEY,
-    LAB_DELAY_MS, LAB_FAIL, LAB_ISSUE, LAB_OPERATION, MAX_LAB_DELAY_MS,
+    LAB_DELAY_MS, LAB_FAIL, LAB_ISSUE, LAB_OPERATION,
 };
 use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -28,26 +28,23 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> 
     IdempotencyKey::parse(text).map_err(ApiError::MalformedKey)
 }
 
-/// The lab's pause between claim and commit; zero when the header is absent or the lab's
-/// controls are off.
-pub fn lab_delay(headers: &HeaderMap, lab_controls: bool) -> Result<Duration, ApiError> {
+/// The lab's pause between claim and commit, at most `max_ms`; zero when the header is absent
+/// or the lab's controls are off.
+pub fn lab_delay(
+    headers: &HeaderMap,
+    lab_controls: bool,
+    max_ms: u64,
+) -> Result<Duration, ApiError> {
     let Some(value) = headers.get(LAB_DELAY_MS).filter(|_| lab_controls) else {
         return Ok(Duration::ZERO);
     };
-    let invalid = ApiError::InvalidLabDelay {
-        max: MAX_LAB_DELAY_MS,
-    };
-    let ms: u64 = value
+    value
         .to_str()
         .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .ok_or(invalid)?;
-    if ms > MAX_LAB_DELAY_MS {
-        return Err(ApiError::InvalidLabDelay {
-            max: MAX_LAB_DELAY_MS,
-        });
-    }
-    Ok(Duration::from_millis(ms))
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|ms| *ms <= max_ms)
+        .map(Duration::from_millis)
+        .ok_or(ApiError::InvalidLabDelay { max: max_ms })
 }
 
 /// The lab's `X-Lab-Fail: <step>` switch, honoured only while the lab's controls are on.

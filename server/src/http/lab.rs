@@ -14,6 +14,12 @@ use crate::idempotency::IN_FLIGHT_RETRY_AFTER;
 use crate::AppState;
 
 /// `GET /health`: 200 when the database answers.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    responses((status = 200, description = "The database answers; the expiry policy.", body = Health))
+)]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.storage.ping().await.map_err(ApiError::Unavailable)?;
     Ok(Json(Health {
@@ -29,6 +35,13 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 /// `POST /lab/reset` with `{"userId": …}`: forget that learner's orders and records, so they
 /// can start over while other learners on the same server keep theirs. (Wiping everyone's
 /// is the operator's `server --wipe-lab`, not a button.)
+#[utoipa::path(
+    post,
+    path = "/lab/reset",
+    tag = "lab",
+    request_body(content = app::api::ResetRequest, content_type = "application/json"),
+    responses((status = 204, description = "That learner's orders and records are gone."))
+)]
 pub async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -45,6 +58,16 @@ pub async fn reset(
 /// is a new operation. Another learner's record under the same key is not theirs to expire
 /// (404). A claim whose lease still runs is refused (409): its request may yet commit, and no
 /// TTL ends a record before its claim's lease either.
+#[utoipa::path(
+    post,
+    path = "/lab/expire-key",
+    tag = "lab",
+    request_body(content = app::api::ExpireKeyRequest, content_type = "application/json"),
+    responses((
+        status = 204,
+        description = "The record has expired: the next request with the key is a new operation."
+    ))
+)]
 pub async fn expire_key(
     State(state): State<AppState>,
     headers: HeaderMap,

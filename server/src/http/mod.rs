@@ -5,6 +5,7 @@ pub mod error;
 mod error_ja;
 mod extract;
 mod lab;
+pub mod openapi;
 mod orders;
 pub mod problem_types;
 
@@ -15,28 +16,37 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use axum::routing::{any, get, post};
-use axum::Router;
+use axum::routing::any;
+use axum::{Extension, Router};
 use error::ProblemInJapanese;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
-/// The JSON API. Everything under `/orders` answers JSON, even paths that match nothing,
-/// so the page fallback never answers an API client with HTML.
+/// The JSON API. Each route is registered with its OpenAPI operation (`routes!` reads the
+/// method and path from the handler's `#[utoipa::path]`), so `/openapi.json` lists them all.
 pub fn api_routes(state: AppState) -> Router {
-    Router::new()
-        .route("/orders", post(orders::create).get(orders::list))
-        .route("/orders/prepare", post(orders::prepare))
-        .route("/orders/{id}", get(orders::get))
+    let (router, document) = OpenApiRouter::new()
+        .routes(routes!(orders::create, orders::list))
+        .routes(routes!(orders::prepare))
+        .routes(routes!(orders::get))
+        .routes(routes!(orders::records))
+        .routes(routes!(lab::health))
+        .routes(routes!(crate::metrics::render))
+        .routes(routes!(openapi::document))
+        .routes(routes!(problem_types::page))
+        .routes(routes!(lab::reset))
+        .routes(routes!(lab::expire_key))
+        .split_for_parts();
+    let published = openapi::publish(document, state.max_lab_delay_ms);
+    router
+        // Not operations: they answer a JSON 404 for any other path under `/orders/{id}/` and
+        // `/lab/`, so the page fallback never answers an API client with HTML.
         .route("/orders/{id}/{*rest}", any(lab::not_found))
-        .route("/idempotency-records", get(orders::records))
-        .route("/health", get(lab::health))
-        .route("/metrics", get(crate::metrics::render))
-        .route("/problems/{slug}", get(problem_types::page))
-        .route("/lab/reset", post(lab::reset))
-        .route("/lab/expire-key", post(lab::expire_key))
         .route("/lab/{*rest}", any(lab::not_found))
         .method_not_allowed_fallback(lab::method_not_allowed)
+        .layer(Extension(published))
         .layer(DefaultBodyLimit::max(app::api::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(in_request_language))
         .with_state(state)

@@ -19,13 +19,25 @@ use crate::time::rfc3339;
 use crate::AppState;
 
 /// `POST /orders`: create an order once per Idempotency-Key.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    request_body(content = app::api::CreateOrderRequest, content_type = "application/json"),
+    responses((
+        status = 201,
+        description = "The order: placed by this request, or placed by an earlier attempt with \
+            the same key and sent again (`Idempotent-Replayed: true`).",
+        body = Order
+    ))
+)]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let key = extract::idempotency_key(&headers)?;
-    let delay = extract::lab_delay(&headers, state.lab_controls)?;
+    let delay = extract::lab_delay(&headers, state.lab_controls, state.max_lab_delay_ms)?;
     let lab_operation = extract::lab_operation(&headers, state.lab_controls)?;
     extract::require_json(&headers)?;
     let body = body.map_err(extract::body_rejection)?;
@@ -54,6 +66,17 @@ pub async fn create(
 
 /// `POST /orders/prepare`: issue a key. Stateless, so calling it again is always safe.
 /// The lab may ask for a key that has already expired (`X-Lab-Issue: expired`).
+#[utoipa::path(
+    post,
+    path = "/orders/prepare",
+    tag = "orders",
+    responses((
+        status = 201,
+        description = "A key signed by this server, to send as `Idempotency-Key` until it \
+            expires. Nothing is stored: asking again is always safe.",
+        body = app::api::PreparedKey
+    ))
+)]
 pub async fn prepare(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -70,10 +93,14 @@ pub async fn prepare(
     Ok((StatusCode::CREATED, Json(prepared)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this learner's orders.
     user_id: Option<String>,
+    /// How many, newest first: 100 unless given, at most 500 (a larger number means 500).
+    #[param(minimum = 0, maximum = 65535)]
     limit: Option<u16>,
 }
 
@@ -90,6 +117,13 @@ fn list_limit(query: &ListQuery) -> i64 {
 }
 
 /// `GET /orders?userId=&limit=`: newest first.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(ListQuery),
+    responses((status = 200, description = "Orders, newest first.", body = Vec<Order>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -103,6 +137,13 @@ pub async fn list(
 }
 
 /// `GET /orders/{id}`.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "The order's id, as in its `Location`.")),
+    responses((status = 200, description = "The order.", body = Order))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -112,6 +153,18 @@ pub async fn get(
 }
 
 /// `GET /idempotency-records?limit=`: what the server remembers, newest first.
+#[utoipa::path(
+    get,
+    path = "/idempotency-records",
+    tag = "orders",
+    params(ListQuery),
+    responses((
+        status = 200,
+        description = "Every key the server remembers, newest first (`userId` is accepted and \
+            does not filter: a record is the key's, not a learner's).",
+        body = Vec<IdempotencyRecordView>
+    ))
+)]
 pub async fn records(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,

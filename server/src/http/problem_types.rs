@@ -162,6 +162,19 @@ pub fn find(slug: &str) -> Option<&'static ProblemType> {
 }
 
 /// `GET /problems/{type}`.
+#[utoipa::path(
+    get,
+    path = "/problems/{slug}",
+    tag = "service",
+    params(("slug" = String, Path, description = "A problem's `type` after `/problems/`.")),
+    responses((
+        status = 200,
+        description = "What the problem means and what the client should do, as a page in the \
+            request's language (the `lab_lang` cookie, else `Accept-Language`).",
+        content_type = "text/html; charset=utf-8",
+        body = String
+    ))
+)]
 pub async fn page(Path(slug): Path<String>, request: Request) -> Response {
     let Some(problem) = find(&slug) else {
         return ApiError::NotFound(Missing::ProblemType).into_response();

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod concurrency;
+mod contract;
 mod crash;
 mod expiry;
 mod faults;

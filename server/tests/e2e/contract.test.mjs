@@ -1,0 +1,47 @@
+// The API against its own published contract: Schemathesis (an independent tool, from PyPI)
+// reads /openapi.json from the live server and sends it generated requests, valid and not,
+// with every check on: no 5xx, only documented statuses, headers and bodies, invalid input
+// refused, valid input taken. The lab's delay is capped at 50 ms for the run (the document
+// says so), and the reset, which forgets orders other requests look up, runs in a pass of
+// its own.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServer } from "./server.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const schemathesis = process.env.SCHEMATHESIS
+  || join(here, "..", "..", "..", "target", "tools", "schemathesis", "bin", "schemathesis");
+
+function run({ base, dir: cwd }, ...filter) {
+  const result = spawnSync(schemathesis, [
+    "--config-file", join(here, "schemathesis.toml"),
+    "run", `${base}/openapi.json`,
+    "--checks", "all",
+    "--phases", "examples,coverage,fuzzing,stateful",
+    ...filter,
+  ], {
+    // In the server's temp directory: whatever the tool leaves behind goes with it.
+    cwd, encoding: "utf8", timeout: 10 * 60_000, env: { ...process.env, NO_COLOR: "1" },
+  });
+  assert.equal(result.error, undefined, `${schemathesis}: ${result.error}`);
+  assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+test("the live server keeps its OpenAPI contract under Schemathesis", async () => {
+  const server = await startServer(["--max-lab-delay-ms", "50"]);
+  try {
+    // Every operation but the reset. (Schemathesis counts /openapi.json, its own input, in
+    // neither figure.)
+    const main = run(server, "--exclude-path", "/lab/reset");
+    const [, selected, total] = /Operations:\s+(\d+) selected \/ (\d+) total/.exec(main);
+    assert.equal(Number(selected), Number(total) - 1, main);
+    const reset = run(server, "--include-path", "/lab/reset");
+    assert.match(reset, /Operations:\s+1 selected/);
+  } finally {
+    await server.stop();
+  }
+});
