@@ -124,8 +124,9 @@ const DECISION_ROUNDS: usize = 3;
 enum Started {
     /// The operation ran and its answer is stored.
     Done(Outcome),
-    /// Someone else's record was there after all; decide from it.
-    Held(Record),
+    /// Someone else's record was there after all; decide from it (at the storage's clock
+    /// `at_ms` when the claim judged it live).
+    Held { record: Record, at_ms: Option<i64> },
     /// The key changed under us (a race, or our commit was fenced off); read it again.
     Changed { fenced: bool },
 }
@@ -169,7 +170,7 @@ impl Idempotency {
         if self.storage.writes_first() && attempt.delay.is_zero() && may_start {
             match self.create_at_once(&attempt, &fingerprint).await? {
                 Started::Done(created) => return Ok(created),
-                Started::Held(record) => seen = Some(record),
+                Started::Held { record, .. } => seen = Some(record),
                 Started::Changed { .. } => {}
             }
         }
@@ -179,8 +180,10 @@ impl Idempotency {
             None => self.storage.find_record(&attempt.key).await?,
         };
         let mut fenced = false;
+        let mut judged_at = None;
         for _ in 0..DECISION_ROUNDS {
-            let now = self.storage.now_ms();
+            // A record a claim has just found live is decided at the clock that found it so.
+            let now = judged_at.take().unwrap_or_else(|| self.storage.now_ms());
             let decision = decide(found.as_ref(), &fingerprint, attempt.source.at(now), now);
             let lease = if fenced {
                 Lease::OutlivedFenced
@@ -198,7 +201,10 @@ impl Idempotency {
                     }
                     return Ok(outcome);
                 }
-                Started::Held(record) => found = Some(record),
+                Started::Held { record, at_ms } => {
+                    found = Some(record);
+                    judged_at = at_ms;
+                }
                 Started::Changed { fenced: lost } => {
                     if lost {
                         metrics::counter!(crate::metrics::FENCED).increment(1);
@@ -254,7 +260,12 @@ impl Idempotency {
         let claimed_at = tokio::time::Instant::now();
         match self.storage.claim(claim).await? {
             ClaimResult::Won(_) => {}
-            ClaimResult::Held(record) => return Ok(Started::Held(record)),
+            ClaimResult::Held { record, at_ms } => {
+                return Ok(Started::Held {
+                    record,
+                    at_ms: Some(at_ms),
+                })
+            }
             ClaimResult::MayNotStart => return Ok(Started::Done(Outcome::IssuedKeyExpired)),
         }
         match self.run_and_store(attempt, &token).await {
@@ -292,7 +303,10 @@ impl Idempotency {
             .await?;
         Ok(match created {
             CreateResult::Created => Started::Done(Outcome::Created(response, Lease::Kept)),
-            CreateResult::Taken(Some(record)) => Started::Held(record),
+            CreateResult::Taken(Some(record)) => Started::Held {
+                record,
+                at_ms: None,
+            },
             CreateResult::Taken(None) => Started::Changed { fenced: false },
         })
     }

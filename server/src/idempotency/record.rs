@@ -210,8 +210,10 @@ impl NewClaim {
 pub enum ClaimResult {
     /// This request holds the key; the token fences its commit.
     Won(ClaimToken),
-    /// Another live record holds the key (completed, in flight, or another request's).
-    Held(Record),
+    /// Another live record holds the key (completed, in flight, or another request's), as
+    /// judged at the storage's clock `at_ms`: the caller decides from it at that same instant,
+    /// since its own estimate of the storage's clock may put the record's expiry behind it.
+    Held { record: Record, at_ms: i64 },
     /// No record, and an expired issued key may not start an operation.
     MayNotStart,
 }

@@ -187,7 +187,10 @@ impl PostgresStorage {
             .fetch_one(&mut *tx)
             .await?;
         let sql = match plan_claim(existing.as_ref(), claim, now) {
-            ClaimPlan::Keep => return Ok(existing.map(ClaimResult::Held)),
+            ClaimPlan::Keep => {
+                let held = |record| ClaimResult::Held { record, at_ms: now };
+                return Ok(existing.map(held));
+            }
             ClaimPlan::Refuse => return Ok(Some(ClaimResult::MayNotStart)),
             ClaimPlan::Insert => {
                 "INSERT INTO idempotency_records (key, fingerprint, state, claim_token, \
@@ -209,11 +212,13 @@ impl PostgresStorage {
         Ok((written.rows_affected() == 1).then(|| ClaimResult::Won(claim.claim_token.clone())))
     }
 
-    /// The database's clock minus this process's, measured around one round trip.
+    /// The database's clock minus this process's, measured around one round trip on a
+    /// connection already open (connecting, with its TLS handshake, would widen the error).
     pub(super) async fn clock_offset(&self) -> Result<i64, StorageError> {
+        let mut connection = self.pool.acquire().await?;
         let before = crate::time::now_ms();
         let database: i64 = sqlx::query_scalar(SELECT_DB_NOW.as_str())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *connection)
             .await?;
         let after = crate::time::now_ms();
         Ok(database - (before + after) / 2)

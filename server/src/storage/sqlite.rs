@@ -634,7 +634,10 @@ async fn claim_key(
         ClaimPlan::Refuse => return Ok(ClaimResult::MayNotStart),
         ClaimPlan::Keep => {
             let held = existing.ok_or_else(|| StorageError::Corrupt("kept no record".into()))?;
-            return Ok(ClaimResult::Held(held));
+            return Ok(ClaimResult::Held {
+                record: held,
+                at_ms: now,
+            });
         }
     };
     bind(sql).execute(&mut *conn).await?;
