@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for the tests, the bench and `make run-two`: its data under
 # target/postgres, listening on 127.0.0.1 only, at a free port, trusting local connections.
+# It also speaks TLS, with a certificate for 127.0.0.1 from a throw-away authority (which
+# clients trust through target/postgres/ca.crt); the role `lab_tls` may connect only over TLS, so a test can tell
+# that `sslmode=require` really encrypts.
 #
 #   postgres.sh start   install Debian's PostgreSQL if missing, start the cluster, print its URL
 #   postgres.sh stop    stop it (the data stays until the next start, which begins afresh)
@@ -60,13 +63,36 @@ start() {
     fi
   fi
   as_owner "$bin/initdb" -D "$data" -U lab --auth=trust --encoding=UTF8 --no-sync >/dev/null
+  make_certificate "$(dirname "$data")"
+  # First match wins: `lab_tls` without TLS is refused before the lines that trust everyone.
+  as_owner sed -i '1i hostnossl all lab_tls all reject' "$data/pg_hba.conf"
   port="$(free_port)"
   as_owner "$bin/pg_ctl" -D "$data" -l "$(dirname "$data")/server.log" -w \
-    -o "-p $port -k $(dirname "$data") -c listen_addresses=127.0.0.1 -c max_connections=400" \
+    -o "-p $port -k $(dirname "$data") -c listen_addresses=127.0.0.1 -c max_connections=400 \
+        -c ssl=on -c ssl_cert_file=$(dirname "$data")/server.crt \
+        -c ssl_key_file=$(dirname "$data")/server.key" \
     start >/dev/null
   as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U lab lab
+  as_owner "$bin/createuser" -h 127.0.0.1 -p "$port" -U lab --superuser lab_tls
   echo "postgres://lab@127.0.0.1:$port/lab" >"$dir/url"
   cat "$dir/url"
+}
+
+# An authority made for this cluster alone, and its certificate for 127.0.0.1 (a client that
+# verifies refuses a certificate that is its own authority). The server's key is readable by
+# the cluster's owner alone; the authority's key is thrown away.
+make_certificate() {
+  local where="$1" ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=idempotency lab test authority" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  openssl req "${ec[@]}" -subj /CN=127.0.0.1 -keyout "$where/server.key" \
+    -out "$dir/server.csr" 2>/dev/null
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -set_serial 1 \
+    -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n') \
+    -out "$where/server.crt" 2>/dev/null
+  rm "$dir/ca.key" "$dir/server.csr"
+  chmod 600 "$where/server.key"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$where/server.key" "$where/server.crt"; fi
 }
 
 stop() {

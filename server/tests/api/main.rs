@@ -13,6 +13,7 @@ mod keys;
 mod lifecycle;
 mod operations;
 mod pages;
+mod postgres_tls;
 mod prepare;
 mod shutdown;
 mod two_processes;
