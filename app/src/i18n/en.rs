@@ -8,6 +8,8 @@ pub static EN: Texts = Texts {
         tagline: "Place an order, press the button again and again, reload in the middle of a request: the server keeps exactly one order per Idempotency-Key. Every attempt, key and answer is laid out below.",
         language: "Language",
         not_hydrated: "Loading the interactive part… the buttons wake up once it is ready.",
+        skip: "Skip to the lab",
+        scrolls: "{} (scrolls sideways)",
         server_unreachable: "The server is not answering. Attempts will fail until it is back; the pending operation and its key are kept.",
         not_found: "Page not found",
         back: "Back to the lab",
@@ -101,6 +103,8 @@ pub static EN: Texts = Texts {
         resuming: "Resuming the order with key {}, kept across the reload.",
         current_key: "Key of this operation",
         key_expires: "issued key expires at {}",
+        why_in_flight: "What a 409 means, and what the client does (opens in a new tab)",
+        why_reused: "What a 422 means, and what the client does (opens in a new tab)",
     },
     timeline: TimelineTexts {
         heading: "Attempts",
@@ -160,6 +164,7 @@ pub static EN: Texts = Texts {
     },
     sequence: SequenceTexts {
         heading: "What travelled where",
+        as_list: "The same messages, in order",
         hint: "Drawn from the real attempts of the current operation. Step through it.",
         step_back: "◀ Back",
         step_forward: "Next ▶",

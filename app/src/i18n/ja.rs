@@ -8,6 +8,8 @@ pub static JA: Texts = Texts {
         tagline: "注文してから、ボタンを何度も押したり、リクエストの途中でページを再読み込みしたりしてみてください。サーバーは Idempotency-Key ごとに、注文を必ず 1 件だけ残します。すべての試行・キー・応答を下に並べます。",
         language: "言語",
         not_hydrated: "操作できる部分を読み込み中です。準備ができるとボタンが使えるようになります。",
+        skip: "本文へ移動",
+        scrolls: "{}（横にスクロールできます）",
         server_unreachable: "サーバーが応答しません。復旧するまで試行は失敗しますが、未完了の操作とそのキーは保持したままです。",
         not_found: "ページが見つかりません",
         back: "実験室に戻る",
@@ -101,6 +103,8 @@ pub static JA: Texts = Texts {
         resuming: "再読み込みの後も残っていたキー {} で、注文を再開します。",
         current_key: "この操作のキー",
         key_expires: "発行キーの有効期限：{}",
+        why_in_flight: "409 の意味とクライアントがすべきこと（新しいタブで開きます）",
+        why_reused: "422 の意味とクライアントがすべきこと（新しいタブで開きます）",
     },
     timeline: TimelineTexts {
         heading: "試行の記録",
@@ -160,6 +164,7 @@ pub static JA: Texts = Texts {
     },
     sequence: SequenceTexts {
         heading: "通信の流れ",
+        as_list: "同じメッセージを順に並べたもの",
         hint: "現在の操作で実際に行った試行から描いています。1 ステップずつ進めて見てください。",
         step_back: "◀ 戻る",
         step_forward: "次へ ▶",

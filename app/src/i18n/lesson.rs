@@ -10,6 +10,8 @@ pub const RUN_STEPS: usize = 7;
 pub struct LessonTexts {
     /// The steps' navigation.
     pub nav: &'static str,
+    /// The previous and next links under a step.
+    pub nav_neighbours: &'static str,
     /// "Step {} of 8".
     pub step_of: &'static str,
     pub previous: &'static str,
@@ -103,6 +105,7 @@ pub fn texts(lang: Lang) -> &'static LessonTexts {
 
 pub static EN: LessonTexts = LessonTexts {
     nav: "Lesson steps",
+    nav_neighbours: "Previous and next step",
     step_of: "Step {} of 8",
     previous: "Previous step",
     next: "Next step",
@@ -232,6 +235,7 @@ pub static EN: LessonTexts = LessonTexts {
 
 pub static JA: LessonTexts = LessonTexts {
     nav: "レッスンのステップ",
+    nav_neighbours: "前後のステップ",
     step_of: "ステップ {} / 8",
     previous: "前のステップ",
     next: "次のステップ",

@@ -97,6 +97,10 @@ pub struct PageTexts {
     pub tagline: &'static str,
     pub language: &'static str,
     pub not_hydrated: &'static str,
+    /// The first link on every page, for keyboards and screen readers: past the masthead.
+    pub skip: &'static str,
+    /// Names a table or drawing's box that scrolls sideways on a small screen: "{} (…)".
+    pub scrolls: &'static str,
     pub server_unreachable: &'static str,
     pub not_found: &'static str,
     pub back: &'static str,
@@ -202,6 +206,9 @@ pub struct StatusTexts {
     pub resuming: &'static str,
     pub current_key: &'static str,
     pub key_expires: &'static str,
+    /// Links from the status to the problem's page, right after a 409 or a 422.
+    pub why_in_flight: &'static str,
+    pub why_reused: &'static str,
 }
 
 /// The attempts table: its columns, what each attempt means, its raw HTTP.
@@ -268,6 +275,8 @@ pub struct TablesTexts {
 /// The sequence diagram: its stepper, lanes and arrows.
 pub struct SequenceTexts {
     pub heading: &'static str,
+    /// Names the diagram's text equivalent (a list of the same messages).
+    pub as_list: &'static str,
     pub hint: &'static str,
     pub step_back: &'static str,
     pub step_forward: &'static str,

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::KeyStoreTexts;
+use crate::i18n::{fill, KeyStoreTexts};
 use crate::lab::{client, use_lab, KeyStore};
 
 /// Picks one text out of this panel's group.
@@ -37,7 +37,8 @@ pub fn KeyStoreExperiment() -> impl IntoView {
     };
     // Static text, drawn again only when the language changes.
     move || {
-        let k = &state.texts().keystore;
+        let texts = state.texts();
+        let k = &texts.keystore;
         view! {
             <fieldset class="key-store">
                 <legend>{k.heading}</legend>
@@ -62,7 +63,7 @@ pub fn KeyStoreExperiment() -> impl IntoView {
                     {button("key-store-duplicate-tab", k.duplicate_tab, client::duplicate_tab)}
                 </div>
                 <small>{k.tabs_note}</small>
-                <div class="scroll">
+                <div class="scroll" tabindex="0" role="region" aria-label=fill(texts.page.scrolls, k.caption)>
                     <table class="key-store-cases">
                         <caption>{k.caption}</caption>
                         <thead>

@@ -184,11 +184,12 @@ pub fn Comparison() -> impl IntoView {
             (c.fits, c.client_fits, c.server_fits),
         ];
         view! {
-            <h2>{c.heading}</h2>
-            <div class="scroll">
+            <h2 id="compare-heading">{c.heading}</h2>
+            <div class="scroll" tabindex="0" role="region" aria-label=fill(t.page.scrolls, c.heading)>
                 <table class="compare">
+                    <caption class="sr-only">{c.heading}</caption>
                     <thead>
-                        <tr><th></th><th scope="col">{t.mode.client}</th><th scope="col">{t.mode.server}</th></tr>
+                        <tr><td></td><th scope="col">{t.mode.client}</th><th scope="col">{t.mode.server}</th></tr>
                     </thead>
                     <tbody>
                         {rows.into_iter().map(|(aspect, client, server)| view! {
@@ -330,7 +331,7 @@ pub fn Quiz() -> impl IntoView {
         (|t| t.quiz.opt_overwrite, false),
     ];
     view! {
-        <h2>{move || texts().quiz.heading}</h2>
+        <h2 id="quiz-heading">{move || texts().quiz.heading}</h2>
         <fieldset class="quiz" data-testid="quiz-1">
             <legend>{move || texts().quiz.q1}</legend>
             {cases.iter().enumerate().map(|(i, (case, why, right))| {

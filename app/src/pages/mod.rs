@@ -54,6 +54,7 @@ pub fn Frame(page: Page) -> impl IntoView {
 
     view! {
         <div class="lab">
+            <a class="skip-link" href="#main">{move || texts().page.skip}</a>
             <header class="masthead">
                 <div>
                     <h1>{move || texts().page.title}</h1>
@@ -73,7 +74,7 @@ pub fn Frame(page: Page) -> impl IntoView {
                     {move || texts().page.server_unreachable}
                 </p>
             </Show>
-            <main>{page_view(page)}</main>
+            <main id="main" tabindex="-1">{page_view(page)}</main>
         </div>
     }
 }
@@ -94,8 +95,8 @@ fn page_view(page: Page) -> impl IntoView {
 pub fn ServerTables() -> impl IntoView {
     view! {
         <div class="columns">
-            <section class="panel"><tables::OrdersTable/></section>
-            <section class="panel"><tables::RecordsTable/></section>
+            <section class="panel" aria-labelledby="orders-heading"><tables::OrdersTable/></section>
+            <section class="panel" aria-labelledby="records-heading"><tables::RecordsTable/></section>
         </div>
     }
 }
@@ -105,14 +106,14 @@ pub fn ServerTables() -> impl IntoView {
 pub fn Sandbox() -> impl IntoView {
     let switches = view! {
         <div class="columns">
-            <section class="panel">
+            <section class="panel" aria-labelledby="order-heading">
                 <controls::KeyMode/>
                 <order::OrderPanel/>
                 <controls::LabControls/>
                 <controls::Accidents/>
                 <keystore::KeyStoreExperiment/>
             </section>
-            <section class="panel">
+            <section class="panel" aria-labelledby="attempts-heading">
                 <learn::MismatchView/>
                 <timeline::Timeline/>
                 <sequence::SequenceDiagram/>
@@ -121,11 +122,11 @@ pub fn Sandbox() -> impl IntoView {
     };
     let teaching = view! {
         <div class="columns">
-            <section class="panel">
+            <section class="panel" aria-labelledby="compare-heading">
                 <learn::Comparison/>
                 <learn::DecisionGuide/>
             </section>
-            <section class="panel">
+            <section class="panel" aria-labelledby="quiz-heading">
                 <learn::Quiz/>
                 <learn::SecureContext/>
             </section>

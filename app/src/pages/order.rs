@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::{OrderItem, MAX_ITEMS, MAX_QTY};
 use crate::i18n::fill;
-use crate::lab::{driver, short_key, use_lab, Activity, KeyMode, Operation, Phase};
+use crate::lab::{driver, short_key, use_lab, Activity, Explain, KeyMode, Operation, Phase};
 
 #[component]
 pub fn OrderPanel() -> impl IntoView {
@@ -44,7 +44,7 @@ pub fn OrderPanel() -> impl IntoView {
 
     view! {
         <fieldset class="order">
-            <legend>{move || texts().order.heading}</legend>
+            <legend id="order-heading">{move || texts().order.heading}</legend>
             <OrderForm/>
             <div class="actions">
                 <button
@@ -117,11 +117,12 @@ fn OrderForm() -> impl IntoView {
             />
         </label>
         <table class="items">
+            <caption class="sr-only">{move || texts().order.heading}</caption>
             <thead>
                 <tr>
                     <th scope="col">{move || texts().order.sku}</th>
                     <th scope="col">{move || texts().order.qty}</th>
-                    <th></th>
+                    <td></td>
                 </tr>
             </thead>
             <tbody>
@@ -230,9 +231,30 @@ fn StatusLine() -> impl IntoView {
             })
         })
     });
+    // After a 409 (while the operation still waits on it) or a 422, the next stop for the
+    // keyboard is the page explaining it.
+    let refusal = Memo::new(move |_| {
+        state.operation.with(|op| {
+            let op = op.as_ref()?;
+            let done = matches!(op.phase, Phase::Done { .. });
+            match op.attempts.last()?.explain {
+                Explain::InFlight if !done => Some("in-flight"),
+                Explain::Mismatch => Some("reused"),
+                _ => None,
+            }
+        })
+    });
     view! {
         <div class=phase_class>
             <p aria-live="polite" role="status" data-testid="status">{status}</p>
+            {move || refusal.get().map(|refusal| {
+                let texts = &state.texts().status;
+                let (href, words) = match refusal {
+                    "in-flight" => ("/problems/request-in-flight", texts.why_in_flight),
+                    _ => ("/problems/idempotency-key-reused", texts.why_reused),
+                };
+                view! { <p><a href=href target="_blank" data-testid="why">{words}</a></p> }
+            })}
             {move || {
                 key.get()
                     .map(|(key, expires, resumed)| {

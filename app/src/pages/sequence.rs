@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::SequenceTexts;
+use crate::i18n::{fill, SequenceTexts};
 use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
 
 const LANE_X: [f64; 3] = [70.0, 330.0, 590.0];
@@ -48,12 +48,16 @@ pub fn SequenceDiagram() -> impl IntoView {
                 >{move || texts().sequence.step_forward}</button>
                 <button type="button" class="link" on:click=move |_| step.set(None)>{move || texts().sequence.step_all}</button>
             </div>
-            {move || diagram(&attempts()[..shown()], &texts().sequence)}
+            {move || diagram(&attempts()[..shown()], &texts().sequence, texts().page.scrolls)}
         </Show>
     }
 }
 
-fn diagram(attempts: &[AttemptLog], texts: &'static SequenceTexts) -> impl IntoView {
+fn diagram(
+    attempts: &[AttemptLog],
+    texts: &'static SequenceTexts,
+    scrolls: &'static str,
+) -> impl IntoView {
     let messages: Vec<(u32, Message)> = attempts
         .iter()
         .flat_map(|attempt| {
@@ -64,8 +68,21 @@ fn diagram(attempts: &[AttemptLog], texts: &'static SequenceTexts) -> impl IntoV
         .collect();
     let height = TOP + ROW * messages.len() as f64 + 20.0;
     let lanes = [texts.lane_client, texts.lane_server, texts.lane_database];
+    // The drawing's text equivalent, for screen readers: the same arrows as sentences.
+    let as_text: Vec<String> = messages
+        .iter()
+        .map(|(attempt, m)| {
+            format!(
+                "#{attempt} {} → {}: {}",
+                lanes[m.from], lanes[m.to], m.label
+            )
+        })
+        .collect();
     view! {
-        <div class="scroll">
+        <ol class="sr-only" aria-label=texts.as_list data-testid="sequence-text">
+            {as_text.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+        </ol>
+        <div class="scroll" tabindex="0" role="region" aria-label=fill(scrolls, texts.heading)>
             <svg
                 class="sequence"
                 data-testid="sequence"

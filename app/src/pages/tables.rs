@@ -48,7 +48,7 @@ pub fn OrdersTable() -> impl IntoView {
             .collect::<Vec<_>>()
     });
     view! {
-        <h2>{move || texts().tables.orders}" "<span class="count" data-testid="orders-count">{move || shown.with(Vec::len)}</span></h2>
+        <h2 id="orders-heading">{move || texts().tables.orders}" "<span class="count" data-testid="orders-count">{move || shown.with(Vec::len)}</span></h2>
         <label class="check">
             <input
                 type="checkbox"
@@ -66,8 +66,9 @@ pub fn OrdersTable() -> impl IntoView {
             when=move || !shown.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.orders_empty}</p> }
         >
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label=move || fill(texts().page.scrolls, texts().tables.orders)>
                 <table data-testid="orders">
+                    <caption class="sr-only">{move || texts().tables.orders}</caption>
                     <thead>{super::header_row(&ORDER_COLUMNS)}</thead>
                     <tbody>{super::keyed_rows(shown, |(order, _)| &order.id, order_row)}</tbody>
                 </table>
@@ -106,7 +107,7 @@ pub fn RecordsTable() -> impl IntoView {
     let texts = move || state.texts();
     let records = Memo::new(move |_| state.records.get());
     view! {
-        <h2>{move || texts().tables.records}</h2>
+        <h2 id="records-heading">{move || texts().tables.records}</h2>
         <p class="backend" data-testid="backend">
             {move || state.health.with(|health| match health.as_ref().map(|h| h.backend.as_str()) {
                 Some("postgres") => texts().tables.kept_in_postgres,
@@ -119,8 +120,9 @@ pub fn RecordsTable() -> impl IntoView {
             when=move || !records.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.records_empty}</p> }
         >
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label=move || fill(texts().page.scrolls, texts().tables.records)>
                 <table data-testid="records">
+                    <caption class="sr-only">{move || texts().tables.records}</caption>
                     <thead>{super::header_row(&RECORD_COLUMNS)}</thead>
                     <tbody>{super::keyed_rows(records, |record| &record.key, record_row)}</tbody>
                 </table>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{Text, TimelineTexts};
+use crate::i18n::{fill, Text, TimelineTexts};
 use crate::lab::{
     client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain, LeaseNote,
 };
@@ -24,13 +24,14 @@ pub fn Timeline() -> impl IntoView {
     let texts = move || state.texts();
     let attempts = Memo::new(move |_| state.attempts());
     view! {
-        <h2>{move || texts().timeline.heading}</h2>
+        <h2 id="attempts-heading">{move || texts().timeline.heading}</h2>
         <Show
             when=move || { state.attempt_count() > 0 }
             fallback=move || view! { <p class="empty">{texts().timeline.empty}</p> }
         >
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label=move || fill(texts().page.scrolls, texts().timeline.heading)>
                 <table class="timeline" data-testid="timeline">
+                    <caption class="sr-only">{move || texts().timeline.heading}</caption>
                     <thead>{super::header_row(&COLUMNS)}</thead>
                     <tbody>
                         {super::keyed_rows(attempts, |a| &a.id, |a, t| row(a, &t.timeline))}

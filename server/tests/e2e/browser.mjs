@@ -45,6 +45,21 @@ export async function currentKey(page) {
   return (await page.locator(byTest("current-key")).textContent()).trim();
 }
 
+/// Accident 2 (one key per user): an order, then a changed order under the same key, which
+/// `send` sends and the server refuses with a 422.
+export async function changeOrderUnderOneKey(page, send) {
+  await page.locator(byTest("accident-reuse-key")).check();
+  await setDelay(page, 0);
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("place-order")).click();
+  await waitDone(page);
+  await page.locator(byTest("new-order")).click();
+  await page.locator(byTest("qty-0")).fill("2");
+  await page.locator(byTest("qty-0")).dispatchEvent("change");
+  await send();
+  await page.waitForSelector(".status.failed");
+}
+
 /// Waits until the orders table (refreshed from the server) shows `count` orders.
 export async function waitOrdersShown(page, count) {
   await page.waitForFunction(

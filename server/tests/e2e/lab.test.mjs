@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { startServer } from "./server.mjs";
 import {
   launchBrowser, openLab, waitHydrated, byTest, setDelay, waitDone, currentKey, waitOrdersShown,
+  changeOrderUnderOneKey,
 } from "./browser.mjs";
 
 let browser;
@@ -96,16 +97,7 @@ test("a 409 and a 422 are shown with the server's explanation", async () => {
   await waitDone(page);
 
   // Accident 2: the key is one per user, so a changed order reuses it.
-  await page.locator(byTest("accident-reuse-key")).check();
-  await setDelay(page, 0);
-  await page.locator(byTest("new-order")).click();
-  await page.locator(byTest("place-order")).click();
-  await waitDone(page);
-  await page.locator(byTest("new-order")).click();
-  await page.locator(byTest("qty-0")).fill("2");
-  await page.locator(byTest("qty-0")).dispatchEvent("change");
-  await page.locator(byTest("place-order")).click();
-  await page.waitForSelector(".status.failed");
+  await changeOrderUnderOneKey(page, () => page.locator(byTest("place-order")).click());
   const status = await page.locator(byTest("status")).textContent();
   assert.match(status, /already used for a different request/);
   const refused = page.locator(`${byTest("attempt")}[data-status="422"]`);

@@ -10,6 +10,7 @@ mod runs;
 use leptos::either::{Either, EitherOf5, EitherOf6};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use super::{learn, order, sequence, timeline};
 use crate::i18n::fill;
@@ -27,6 +28,9 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
     let state = use_lab();
     let progress = Progress::provide();
     let t = move || lesson::texts(state.lang.get());
+    if !home {
+        focus_step_heading(state);
+    }
     view! {
         <StepNav current=number/>
         <div class="columns lesson-layout">
@@ -37,7 +41,7 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
                     Either::Right(view! { <RunStep number=number/> })
                 }}
             </section>
-            <section class="panel">
+            <section class="panel" aria-labelledby="order-heading">
                 {home.then(|| view! {
                     <p class="hint" data-testid="just-try">{move || t().just_try}</p>
                     {move || progress.resume_at().map(|step| view! {
@@ -51,6 +55,21 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
         </div>
         <super::ServerTables/>
     }
+}
+
+/// Moving to a step is a page load; once it is interactive, the keyboard and the screen reader
+/// start at the step's heading, not at the top of the page. (`/` does not: there the first
+/// thing to reach is the order button.)
+fn focus_step_heading(state: LabState) {
+    Effect::new(move |_| {
+        if !state.hydrated.get() {
+            return;
+        }
+        let heading = document().get_element_by_id("step-title");
+        if let Some(heading) = heading.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = heading.focus();
+        }
+    });
 }
 
 /// Links to the eight steps (a tick on those done) and to the sandbox.
@@ -366,7 +385,7 @@ fn StepLinks(number: usize) -> impl IntoView {
     let state = use_lab();
     let t = move || lesson::texts(state.lang.get());
     view! {
-        <nav class="step-links" aria-label=move || t().nav>
+        <nav class="step-links" aria-label=move || t().nav_neighbours>
             {(number > 1).then(|| view! {
                 <a href=format!("/lesson/{}", number - 1) data-testid="previous-step" rel="prev">{move || t().previous}</a>
             })}
