@@ -34,6 +34,25 @@ pub fn OrderPanel() -> impl IntoView {
         let settings = state.settings.get();
         settings.reuse_user_key && settings.mode == KeyMode::Client
     });
+    // The button is disabled once the order is done, and a disabled button loses the focus:
+    // a keyboard user is then taken to "Send again", the next thing to try, not to the page's top.
+    let primary_button = NodeRef::<leptos::html::Button>::new();
+    let send_again_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if !finished.get() {
+            return;
+        }
+        let focused = document().active_element();
+        let lost = focused.is_none_or(|element| {
+            element.tag_name() == "BODY"
+                || primary_button
+                    .get_untracked()
+                    .is_some_and(|b| AsRef::<web_sys::Element>::as_ref(&b) == &element)
+        });
+        if let Some(next) = send_again_button.get_untracked().filter(|_| lost) {
+            let _ = next.focus();
+        }
+    });
     let primary = move |_| {
         if pending.get() && !edited.get() {
             driver::send_again(state);
@@ -51,6 +70,7 @@ pub fn OrderPanel() -> impl IntoView {
                     type="button"
                     class="primary"
                     data-testid="place-order"
+                    node_ref=primary_button
                     disabled=primary_disabled
                     on:click=primary
                 >
@@ -61,7 +81,7 @@ pub fn OrderPanel() -> impl IntoView {
                     }}
                 </button>
                 <Show when=move || finished.get()>
-                    <button type="button" data-testid="send-again" on:click=move |_| driver::send_again(state)>
+                    <button type="button" data-testid="send-again" node_ref=send_again_button on:click=move |_| driver::send_again(state)>
                         {move || texts().order.send_again}
                     </button>
                     <button type="button" data-testid="new-order" on:click=move |_| driver::abandon(state)>

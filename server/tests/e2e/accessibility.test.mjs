@@ -97,6 +97,8 @@ test("with the keyboard alone: Tab to the button, Enter five times, one order", 
   for (let i = 0; i < 5; i++) await page.keyboard.press("Enter");
   await waitDone(page);
   assert.match(await page.locator(byTest("status")).textContent(), /^Done/);
+  // The done order's button is disabled; the focus went on to "Send again", not to the top.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "send-again");
   await waitOrdersShown(page, 1);
   const orders = await server.json(`/orders?userId=${await page.locator(byTest("user-id")).inputValue()}`);
   assert.equal(orders.length, 1);
