@@ -68,3 +68,17 @@ export async function waitOrdersShown(page, count) {
     { timeout: 15_000 },
   );
 }
+
+/// The text of a `data-testid` element once it matches `pattern`: for what the page fills in
+/// after a fetch (the backend, the expiry policy), which hydration alone does not wait for.
+export async function textOnceShown(page, id, pattern) {
+  const handle = await page.waitForFunction(
+    ([id, source, flags]) => {
+      const text = document.querySelector(`[data-testid="${id}"]`)?.textContent ?? "";
+      return new RegExp(source, flags).test(text) && text;
+    },
+    [id, pattern.source, pattern.flags],
+    { timeout: 15_000 },
+  );
+  return handle.jsonValue();
+}

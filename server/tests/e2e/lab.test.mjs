@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { startServer } from "./server.mjs";
 import {
   launchBrowser, openLab, waitHydrated, byTest, setDelay, waitDone, currentKey, waitOrdersShown,
-  changeOrderUnderOneKey,
+  changeOrderUnderOneKey, textOnceShown,
 } from "./browser.mjs";
 
 let browser;
@@ -26,7 +26,7 @@ test("ten rapid clicks make exactly one order", async () => {
   await waitOrdersShown(page, 1);
   const key = await currentKey(page);
   assert.equal(orders[0].idempotencyKey, key);
-  assert.match(await page.locator(byTest("backend")).textContent(), /Kept in SQLite/);
+  assert.match(await textOnceShown(page, "backend", /Kept in SQLite/), /Kept in SQLite/);
   // A delay: the diagram shows the claim in flight, then the commit.
   assert.match(await page.locator(byTest("sequence")).textContent(), /claim key \(in flight\)/);
   const keys = await page.locator(`${byTest("attempt")} td:nth-child(3)`).evaluateAll(

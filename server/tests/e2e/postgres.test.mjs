@@ -4,7 +4,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { startServer } from "./server.mjs";
-import { launchBrowser, openLab, byTest, setDelay, waitDone, currentKey, waitOrdersShown } from "./browser.mjs";
+import {
+  launchBrowser, openLab, byTest, setDelay, waitDone, currentKey, waitOrdersShown, textOnceShown,
+} from "./browser.mjs";
 
 const cluster = process.env.LAB_TEST_POSTGRES;
 const skip = !cluster && "LAB_TEST_POSTGRES is not set (make test sets it)";
@@ -30,7 +32,7 @@ test("two processes on one PostgreSQL share the orders and replay each other's k
     await page.locator(byTest("place-order")).click();
     await waitDone(page);
     const key = await currentKey(page);
-    assert.match(await page.locator(byTest("backend")).textContent(), /Kept in PostgreSQL/);
+    assert.match(await textOnceShown(page, "backend", /Kept in PostgreSQL/), /Kept in PostgreSQL/);
 
     // The other process, in its own tab (another origin, so another learner), shows the order
     // placed through the first once "only mine" is off.

@@ -2,7 +2,9 @@
 import { test, before, after, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./server.mjs";
-import { launchBrowser, openLab, waitHydrated, byTest, waitDone, currentKey, waitOrdersShown } from "./browser.mjs";
+import {
+  launchBrowser, openLab, waitHydrated, byTest, waitDone, currentKey, waitOrdersShown, textOnceShown,
+} from "./browser.mjs";
 
 let browser;
 let server;
@@ -240,7 +242,7 @@ test("in Japanese, the server's refusal reaches the page in Japanese", async () 
 
 test("expiry: a key expired now makes its retry a new operation and a new order", async () => {
   const page = await openLab(browser, server.base);
-  assert.match(await page.locator(byTest("expiry-policy")).textContent(), /24 h/, "the policy is stated");
+  assert.match(await textOnceShown(page, "expiry-policy", /24 h/), /24 h/, "the policy is stated");
   await page.locator(byTest("place-order")).click();
   await waitDone(page);
   const key = await currentKey(page);
