@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{fill, KeyStoreTexts};
+use crate::i18n::KeyStoreTexts;
 use crate::lab::{client, use_lab, KeyStore};
 
 /// Picks one text out of this panel's group.
@@ -63,7 +63,7 @@ pub fn KeyStoreExperiment() -> impl IntoView {
                     {button("key-store-duplicate-tab", k.duplicate_tab, client::duplicate_tab)}
                 </div>
                 <small>{k.tabs_note}</small>
-                <div class="scroll" tabindex="0" role="region" aria-label=fill(texts.page.scrolls, k.caption)>
+                {super::scroll_region(|t| t.keystore.caption, view! {
                     <table class="key-store-cases">
                         <caption>{k.caption}</caption>
                         <thead>
@@ -83,7 +83,7 @@ pub fn KeyStoreExperiment() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                </div>
+                })}
                 <p class="why">{k.why}</p>
             </fieldset>
         }

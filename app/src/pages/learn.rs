@@ -185,7 +185,7 @@ pub fn Comparison() -> impl IntoView {
         ];
         view! {
             <h2 id="compare-heading">{c.heading}</h2>
-            <div class="scroll" tabindex="0" role="region" aria-label=fill(t.page.scrolls, c.heading)>
+            {super::scroll_region(|t| t.compare.heading, view! {
                 <table class="compare">
                     <caption class="sr-only">{c.heading}</caption>
                     <thead>
@@ -197,7 +197,7 @@ pub fn Comparison() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            </div>
+            })}
         }
     }
 }

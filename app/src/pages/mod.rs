@@ -258,6 +258,21 @@ where
     }
 }
 
+/// A box for a table wider than a phone's screen: it scrolls sideways instead of the page.
+/// It takes the focus, so a keyboard can scroll it, and a screen reader names it by what it
+/// holds (`what`, in the current language) and says that it scrolls.
+fn scroll_region(
+    what: fn(&'static Texts) -> &'static str,
+    content: impl IntoView,
+) -> impl IntoView {
+    let state = use_lab();
+    let label = move || {
+        let texts = state.texts();
+        crate::i18n::fill(texts.page.scrolls, what(texts))
+    };
+    view! { <div class="scroll" tabindex="0" role="region" aria-label=label>{content}</div> }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     // The server answers this page with 404 (it knows from the address alone).

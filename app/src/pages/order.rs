@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{OrderItem, MAX_ITEMS, MAX_QTY};
-use crate::i18n::fill;
+use crate::i18n::{fill, StatusTexts};
 use crate::lab::{driver, short_key, use_lab, Activity, Explain, KeyMode, Operation, Phase};
 
 #[component]
@@ -258,8 +258,8 @@ fn StatusLine() -> impl IntoView {
             let op = op.as_ref()?;
             let done = matches!(op.phase, Phase::Done { .. });
             match op.attempts.last()?.explain {
-                Explain::InFlight if !done => Some("in-flight"),
-                Explain::Mismatch => Some("reused"),
+                Explain::InFlight if !done => Some(Refusal::InFlight),
+                Explain::Mismatch => Some(Refusal::KeyReused),
                 _ => None,
             }
         })
@@ -268,12 +268,8 @@ fn StatusLine() -> impl IntoView {
         <div class=phase_class>
             <p aria-live="polite" role="status" data-testid="status">{status}</p>
             {move || refusal.get().map(|refusal| {
-                let texts = &state.texts().status;
-                let (href, words) = match refusal {
-                    "in-flight" => ("/problems/request-in-flight", texts.why_in_flight),
-                    _ => ("/problems/idempotency-key-reused", texts.why_reused),
-                };
-                view! { <p><a href=href target="_blank" data-testid="why">{words}</a></p> }
+                let words = refusal.words(&state.texts().status);
+                view! { <p><a href=refusal.page() target="_blank" data-testid="why">{words}</a></p> }
             })}
             {move || {
                 key.get()
@@ -292,5 +288,31 @@ fn StatusLine() -> impl IntoView {
                     })
             }}
         </div>
+    }
+}
+
+/// A refusal the learner can read a page about: the server's problem page for it (the
+/// `type` its answer names) and the link's words.
+#[derive(Clone, Copy, PartialEq)]
+enum Refusal {
+    /// 409: the first request with this key is still running.
+    InFlight,
+    /// 422: the key was first used for a different order.
+    KeyReused,
+}
+
+impl Refusal {
+    fn page(self) -> &'static str {
+        match self {
+            Self::InFlight => "/problems/request-in-flight",
+            Self::KeyReused => "/problems/idempotency-key-reused",
+        }
+    }
+
+    fn words(self, texts: &'static StatusTexts) -> &'static str {
+        match self {
+            Self::InFlight => texts.why_in_flight,
+            Self::KeyReused => texts.why_reused,
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{fill, SequenceTexts};
+use crate::i18n::SequenceTexts;
 use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
 
 const LANE_X: [f64; 3] = [70.0, 330.0, 590.0];
@@ -48,16 +48,12 @@ pub fn SequenceDiagram() -> impl IntoView {
                 >{move || texts().sequence.step_forward}</button>
                 <button type="button" class="link" on:click=move |_| step.set(None)>{move || texts().sequence.step_all}</button>
             </div>
-            {move || diagram(&attempts()[..shown()], &texts().sequence, texts().page.scrolls)}
+            {move || diagram(&attempts()[..shown()], &texts().sequence)}
         </Show>
     }
 }
 
-fn diagram(
-    attempts: &[AttemptLog],
-    texts: &'static SequenceTexts,
-    scrolls: &'static str,
-) -> impl IntoView {
+fn diagram(attempts: &[AttemptLog], texts: &'static SequenceTexts) -> impl IntoView {
     let messages: Vec<(u32, Message)> = attempts
         .iter()
         .flat_map(|attempt| {
@@ -82,7 +78,7 @@ fn diagram(
         <ol class="sr-only" aria-label=texts.as_list data-testid="sequence-text">
             {as_text.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
         </ol>
-        <div class="scroll" tabindex="0" role="region" aria-label=fill(scrolls, texts.heading)>
+        {super::scroll_region(|t| t.sequence.heading, view! {
             <svg
                 class="sequence"
                 data-testid="sequence"
@@ -117,7 +113,7 @@ fn diagram(
                     }
                 }).collect_view()}
             </svg>
-        </div>
+        })}
     }
 }
 

@@ -66,13 +66,13 @@ pub fn OrdersTable() -> impl IntoView {
             when=move || !shown.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.orders_empty}</p> }
         >
-            <div class="scroll" tabindex="0" role="region" aria-label=move || fill(texts().page.scrolls, texts().tables.orders)>
+            {super::scroll_region(|t| t.tables.orders, view! {
                 <table data-testid="orders">
                     <caption class="sr-only">{move || texts().tables.orders}</caption>
                     <thead>{super::header_row(&ORDER_COLUMNS)}</thead>
                     <tbody>{super::keyed_rows(shown, |(order, _)| &order.id, order_row)}</tbody>
                 </table>
-            </div>
+            })}
         </Show>
     }
 }
@@ -120,13 +120,13 @@ pub fn RecordsTable() -> impl IntoView {
             when=move || !records.with(Vec::is_empty)
             fallback=move || view! { <p class="empty">{texts().tables.records_empty}</p> }
         >
-            <div class="scroll" tabindex="0" role="region" aria-label=move || fill(texts().page.scrolls, texts().tables.records)>
+            {super::scroll_region(|t| t.tables.records, view! {
                 <table data-testid="records">
                     <caption class="sr-only">{move || texts().tables.records}</caption>
                     <thead>{super::header_row(&RECORD_COLUMNS)}</thead>
                     <tbody>{super::keyed_rows(records, |record| &record.key, record_row)}</tbody>
                 </table>
-            </div>
+            })}
         </Show>
     }
 }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{fill, Text, TimelineTexts};
+use crate::i18n::{Text, TimelineTexts};
 use crate::lab::{
     client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain, LeaseNote,
 };
@@ -29,7 +29,7 @@ pub fn Timeline() -> impl IntoView {
             when=move || { state.attempt_count() > 0 }
             fallback=move || view! { <p class="empty">{texts().timeline.empty}</p> }
         >
-            <div class="scroll" tabindex="0" role="region" aria-label=move || fill(texts().page.scrolls, texts().timeline.heading)>
+            {super::scroll_region(|t| t.timeline.heading, view! {
                 <table class="timeline" data-testid="timeline">
                     <caption class="sr-only">{move || texts().timeline.heading}</caption>
                     <thead>{super::header_row(&COLUMNS)}</thead>
@@ -37,7 +37,7 @@ pub fn Timeline() -> impl IntoView {
                         {super::keyed_rows(attempts, |a| &a.id, |a, t| row(a, &t.timeline))}
                     </tbody>
                 </table>
-            </div>
+            })}
         </Show>
     }
 }

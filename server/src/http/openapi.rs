@@ -115,8 +115,7 @@ pub struct Published(Bytes);
 /// Completes the routes' document with the shared parts; `max_lab_delay_ms` is this
 /// server's own limit.
 pub fn publish(routes: utoipa::openapi::OpenApi, max_lab_delay_ms: u64) -> Published {
-    let mut doc = ApiDoc::openapi().merge_from(routes);
-    doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    let doc = ApiDoc::openapi().merge_from(routes);
     let mut doc = serde_json::to_value(doc).expect("an OpenAPI document is JSON");
     let paths = doc["paths"]
         .as_object_mut()
