@@ -39,9 +39,9 @@ pub enum ApiError {
     InvalidLabOperation,
     #[error("X-Lab-Issue takes one value, `expired`: a key whose expiry has already passed")]
     InvalidLabIssue,
-    #[error("this key was first used for a different request; a key names one operation, so send a new key for a new order")]
+    #[error("a key names one operation with one body: to place a different order, send a new key")]
     KeyReusedWithDifferentRequest,
-    #[error("a request with this key is still being processed; retry after it finishes")]
+    #[error("retry in {retry_after_secs} s with the same key and body: once the first request has finished, you get its answer")]
     InFlight { retry_after_secs: u64 },
     #[error("{} not found", .0.english())]
     NotFound(Missing),

@@ -63,13 +63,13 @@ impl ApiError {
             ),
             E::KeyReusedWithDifferentRequest => (
                 "この Idempotency-Key は別のリクエストに使われています",
-                "このキーは最初に別の内容のリクエストに使われました。キーは 1 つの操作を指すので、新しい注文には新しいキーを使ってください。"
-                    .into(),
+                "キーが指すのは、1 つの内容をもつ 1 つの操作です。別の注文をするには、新しいキーを送ってください。".into(),
             ),
-            E::InFlight { .. } => (
+            E::InFlight { retry_after_secs } => (
                 "このキーのリクエストを処理中です",
-                "同じキーのリクエストがまだ処理中です。終わってから、Retry-After の秒数だけ待って再送してください。"
-                    .into(),
+                format!(
+                    "{retry_after_secs} 秒後に、同じキーと内容で再送してください。最初のリクエストが終わっていれば、その応答が返ります。"
+                ),
             ),
             E::NotFound(what) => ("見つかりません", format!("{}が見つかりません。", what.japanese())),
             E::MethodNotAllowed(_) => (
