@@ -190,7 +190,7 @@ pub static EN: LessonTexts = LessonTexts {
             choices: ["201: a second order", "201: the first order, replayed", "422: refused"],
             evidence: "The send with the same key and another quantity: HTTP {}. A send with no key at all: HTTP {}.",
             why: "The server stored a fingerprint of the first body with the key. A different body under the same key is refused rather than run, and the first order stays as it was. The request without a key was refused before anything happened.",
-            try_next: "In the sandbox, set the quantity back to the first one and send again: that is a replay, not a new order.",
+            try_next: "In the sandbox, set the quantity back to the first one and press “Place order”: the same key with the first body is a replay, not a new order. “Send again with the same key” would repeat the refused body as it was, and be refused again.",
         },
         StepTexts {
             section: "11.7",
@@ -320,7 +320,7 @@ pub static JA: LessonTexts = LessonTexts {
             choices: ["201: 2 件目の注文を作成", "201: 1 件目の注文をリプレイ", "422: 拒否"],
             evidence: "同じキーで数量を変えた送信: HTTP {}。キーを付けない送信: HTTP {}。",
             why: "サーバーはキーと一緒に、最初のリクエストの内容のフィンガープリントを保存しています。同じキーで違う内容が届くと、実行せずに拒否するので、最初の注文は元のまま残ります。キーのないリクエストは、何も処理される前に拒否されました。",
-            try_next: "サンドボックスで数量を最初の値に戻して、もう一度送ってください。今度はリプレイになり、新しい注文は作られません。",
+            try_next: "サンドボックスで数量を最初の値に戻し、「注文する」を押してください。同じキーで最初と同じ内容なのでリプレイになり、新しい注文は作られません。「同じキーで再送する」は拒否された内容をそのまま送り直すので、また拒否されます。",
         },
         StepTexts {
             section: "11.7",

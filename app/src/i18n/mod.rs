@@ -116,6 +116,8 @@ pub struct ModeTexts {
     pub server_gain: &'static str,
     pub server_risk: &'static str,
     pub server_note: &'static str,
+    /// Shown when the order on screen was made in the other mode.
+    pub applies_next: &'static str,
 }
 
 /// The order form and its buttons.
@@ -201,6 +203,8 @@ pub struct StatusTexts {
     pub sending: &'static str,
     pub waiting: &'static str,
     pub done: &'static str,
+    /// Done, with a second order: the key's record had expired.
+    pub done_again: &'static str,
     pub done_replayed: &'static str,
     pub failed: &'static str,
     pub resuming: &'static str,
@@ -228,6 +232,7 @@ pub struct TimelineTexts {
     pub prepare_call: &'static str,
     pub extra_click: &'static str,
     pub explain_created: &'static str,
+    pub explain_created_again: &'static str,
     pub explain_replayed: &'static str,
     pub explain_in_flight: &'static str,
     pub explain_mismatch: &'static str,
@@ -258,6 +263,10 @@ pub struct TablesTexts {
     pub kept_in_sqlite: &'static str,
     /// The expiry policy: record TTL, lease, issued-key TTL, in that order.
     pub policy: &'static str,
+    /// Under an in-flight record's expiry: when its claim may be taken over.
+    pub lease_until: &'static str,
+    /// A whole number of hours, minutes and seconds: "{} h", "{} min", "{} s".
+    pub units: [&'static str; 3],
     pub expire_now: &'static str,
     pub expire_now_title: &'static str,
     pub kept_in_postgres: &'static str,

@@ -184,9 +184,14 @@ async fn attempt(
         Err(error) => (Explain::Network(error.clone()), retry::no_answer(failure)),
         Ok(answer) => read(answer, failure),
     };
+    let made_before = run.current().is_some_and(|op| op.made_an_order_with(key));
+    let explain = match explain {
+        Explain::Created if made_before => Explain::CreatedAgain,
+        explain => explain,
+    };
     run.settle_attempt(id, answer, sent.latency_ms, explain.clone());
     match (&explain, kind) {
-        (Explain::Created | Explain::Replayed, _) => {
+        (Explain::Created | Explain::CreatedAgain | Explain::Replayed, _) => {
             client::remember_body(key, body);
             let replayed = explain == Explain::Replayed;
             run.finish(Phase::Done { replayed });

@@ -48,6 +48,18 @@ impl Operation {
         self.phase == Phase::Pending
     }
 
+    /// Whether an earlier attempt with `key` got an order back, made or replayed: then a new
+    /// order under that key means the server had forgotten it (the record expired).
+    pub fn made_an_order_with(&self, key: &str) -> bool {
+        self.attempts.iter().any(|a| {
+            a.key.as_deref() == Some(key)
+                && matches!(
+                    a.explain,
+                    Explain::Created | Explain::CreatedAgain | Explain::Replayed
+                )
+        })
+    }
+
     /// Attempts that got no answer, or a server error: what the retry limit counts. A 409 is
     /// an answer ("wait"), so waiting out a dead request's lease never exhausts the retries.
     pub fn failed_attempts(&self) -> u32 {
@@ -290,6 +302,29 @@ mod tests {
         }
         assert_eq!(op.order_attempts(), 3);
         assert_eq!(op.failed_attempts(), 2, "a 409 is an answer, not a failure");
+    }
+
+    #[test]
+    fn an_order_under_a_key_counts_for_that_key_only() {
+        let mut op = operation();
+        let key = |k: &str| Some(k.to_owned());
+        let sent = op.push_attempt(
+            AttemptKind::Order,
+            "00:00".into(),
+            key("a"),
+            "body".into(),
+            0,
+        );
+        assert!(
+            !op.made_an_order_with("a"),
+            "an attempt on its way made nothing yet"
+        );
+        op.settle_attempt(sent, Some(&answer(201)), 10, Explain::Created);
+        assert!(op.made_an_order_with("a"));
+        assert!(
+            !op.made_an_order_with("b"),
+            "a new key per retry (accident 1) is not a reuse"
+        );
     }
 
     #[test]

@@ -11,6 +11,12 @@ pub fn KeyMode() -> impl IntoView {
     let texts = move || state.texts();
     let mode = move || state.settings.get().mode;
     let set_mode = move |mode: Mode| state.settings.update(|s| s.mode = mode);
+    // A switch never changes the key of the order on screen (its retries must keep it).
+    let other_than_shown = Memo::new(move |_| {
+        state
+            .operation
+            .with(|op| op.as_ref().is_some_and(|op| op.mode != mode()))
+    });
     view! {
         <fieldset class="key-mode">
             <legend>{move || texts().mode.heading}</legend>
@@ -45,6 +51,9 @@ pub fn KeyMode() -> impl IntoView {
                     <small class="note">{move || texts().mode.server_note}</small>
                 </span>
             </label>
+            <Show when=move || other_than_shown.get()>
+                <p class="hint" role="status" data-testid="mode-applies-next">{move || texts().mode.applies_next}</p>
+            </Show>
         </fieldset>
     }
 }

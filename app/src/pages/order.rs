@@ -216,6 +216,14 @@ fn StatusLine() -> impl IntoView {
             .operation
             .with(|op| op.as_ref().map(|op| op.phase.clone()))
     });
+    // A second order under the operation's key: the server had forgotten the key.
+    let made_again = Memo::new(move |_| {
+        state.operation.with(|op| {
+            op.as_ref()
+                .and_then(|op| op.attempts.last())
+                .is_some_and(|last| last.explain == Explain::CreatedAgain)
+        })
+    });
     let status = move || {
         let texts = state.texts();
         match state.activity.get() {
@@ -230,6 +238,9 @@ fn StatusLine() -> impl IntoView {
             }
             None => texts.status.idle.to_owned(),
             Some(Phase::Pending) => String::new(),
+            Some(Phase::Done { replayed: false }) if made_again.get() => {
+                texts.status.done_again.to_owned()
+            }
             Some(Phase::Done { replayed: false }) => texts.status.done.to_owned(),
             Some(Phase::Done { replayed: true }) => texts.status.done_replayed.to_owned(),
             Some(Phase::Failed { title, detail }) => {

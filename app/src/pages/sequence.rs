@@ -142,7 +142,7 @@ fn messages_for(attempt: &AttemptLog, texts: &'static SequenceTexts) -> Vec<Mess
     let answer = |label: &str, style| msg(server, client, format!("{status} {label}"), style);
     match &attempt.explain {
         Explain::Sending => messages.push(to_db(texts.working, "pending")),
-        Explain::Created => {
+        Explain::Created | Explain::CreatedAgain => {
             if attempt.delay_ms == 0 {
                 // Nothing to wait for: the server claims and commits in one transaction.
                 messages.push(to_db(texts.at_once, "store"));

@@ -105,7 +105,15 @@ fn order_row((order, duplicate): (Order, bool), texts: &'static Texts) -> impl I
 pub fn RecordsTable() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.texts();
-    let records = Memo::new(move |_| state.records.get());
+    let records = Memo::new(move |_| {
+        let all = state.records.get();
+        if !state.settings.with(|s| s.only_mine) {
+            return all;
+        }
+        all.into_iter()
+            .filter(|record| is_mine(state, record))
+            .collect()
+    });
     view! {
         <h2 id="records-heading">{move || texts().tables.records}</h2>
         <p class="backend" data-testid="backend">
@@ -147,11 +155,30 @@ fn record_row(record: IdempotencyRecordView, texts: &'static Texts) -> impl Into
             <td class="mono">{record.replay_count}</td>
             <td class="mono">
                 {record.expires_at}
+                // In flight, what counts first is when another request may take the key over.
+                {(record.state == RecordStateView::InFlight)
+                    .then(|| record.locked_until.map(|at| view! { <br/><small>{fill(texts.lease_until, at)}</small> }))}
                 {(record.state == RecordStateView::Completed)
                     .then(|| record.order_id.map(|order| expire_button(record.key, order)))}
             </td>
         </tr>
     }
+}
+
+/// A record is this learner's when it made one of their orders, or when it is the key of the
+/// order on screen (in flight, it has no order yet). Keys carry no user: only the orders do.
+fn is_mine(state: LabState, record: &IdempotencyRecordView) -> bool {
+    let learner = state.draft.with(|d| d.user_id.clone());
+    let made_mine = record.order_id.as_ref().is_some_and(|id| {
+        state
+            .orders
+            .with(|orders| orders.iter().any(|o| &o.id == id && o.user_id == learner))
+    });
+    made_mine
+        || state.operation.with(|op| {
+            op.as_ref()
+                .is_some_and(|op| op.key.as_deref() == Some(record.key.as_str()))
+        })
 }
 
 /// The server's expiry policy in one sentence, from `/health`.
@@ -166,19 +193,20 @@ fn expiry_policy(state: LabState) -> Option<String> {
         ]
         .into_iter()
         .fold(texts.policy.to_string(), |text, secs| {
-            fill(&text, duration(secs))
+            fill(&text, duration(secs, texts.units))
         });
         Some(policy)
     })
 }
 
-/// 86400 → "24 h", 600 → "10 min", 45 → "45 s".
-fn duration(secs: u64) -> String {
-    match secs {
-        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
-        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
-        s => format!("{s} s"),
-    }
+/// 86400 → "24 h", 600 → "10 min", 45 → "45 s" (in English; `units` are the language's).
+fn duration(secs: u64, [hours, minutes, seconds]: [&str; 3]) -> String {
+    let (count, unit) = match secs {
+        s if s >= 3600 && s % 3600 == 0 => (s / 3600, hours),
+        s if s >= 60 && s % 60 == 0 => (s / 60, minutes),
+        s => (s, seconds),
+    };
+    fill(unit, count)
 }
 
 /// Makes this learner's record expire now, as if its time were up: the next request with
@@ -237,4 +265,27 @@ fn duplicate_ids(orders: &[Order]) -> Vec<String> {
         }
     }
     duplicates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn durations_read_in_the_page_language() {
+        let [en, ja] = [Lang::En, Lang::Ja].map(|lang| lang.texts().tables.units);
+        let cases = [
+            (86_400, en, "24 h"),
+            (600, en, "10 min"),
+            (30, en, "30 s"),
+            (90, en, "90 s"),
+            (86_400, ja, "24 時間"),
+            (600, ja, "10 分"),
+            (30, ja, "30 秒"),
+        ];
+        for (secs, units, shown) in cases {
+            assert_eq!(duration(secs, units), shown);
+        }
+    }
 }

@@ -54,7 +54,7 @@ fn row(attempt: AttemptLog, texts: &'static TimelineTexts) -> impl IntoView {
         AttemptKind::Prepare => Some(texts.prepare_call),
     };
     let class = match &attempt.explain {
-        Explain::Created => "ok",
+        Explain::Created | Explain::CreatedAgain => "ok",
         Explain::Replayed | Explain::Prepared => "replay",
         Explain::InFlight | Explain::Sending | Explain::KeyExpired => "wait",
         _ => "bad",
@@ -107,6 +107,7 @@ fn explain(explain: &Explain, texts: &'static TimelineTexts) -> String {
     match explain {
         Explain::Sending => String::new(),
         Explain::Created => texts.explain_created.into(),
+        Explain::CreatedAgain => texts.explain_created_again.into(),
         Explain::Replayed => texts.explain_replayed.into(),
         Explain::InFlight => texts.explain_in_flight.into(),
         Explain::Mismatch => texts.explain_mismatch.into(),

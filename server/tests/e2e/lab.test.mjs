@@ -58,6 +58,40 @@ test("a reload mid-request resumes the same key and makes one order", async () =
   await waitOrdersShown(page, 1);
 });
 
+test("switching the key mode mid-order keeps the order's key and says so", async () => {
+  const page = await openLab(browser, server.base);
+  await setDelay(page, 1500);
+  await page.locator(byTest("place-order")).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="current-key"]'));
+  const key = await currentKey(page);
+  await page.locator(byTest("mode-server")).check();
+  await page.waitForSelector(byTest("mode-applies-next"));
+  await waitDone(page);
+  assert.equal(await currentKey(page), key, "the pending order kept its client-made key");
+  await page.locator(byTest("new-order")).click();
+  await page.waitForSelector(byTest("mode-applies-next"), { state: "detached" });
+});
+
+test("only mine: a learner sees their own records, and everyone's on request", async () => {
+  const rows = (page) => page.locator(byTest("record-row")).count();
+  const orderInNewTab = async () => {
+    const page = await openLab(browser, server.base);
+    await setDelay(page, 0);
+    await page.locator(byTest("place-order")).click();
+    await waitDone(page);
+    return page;
+  };
+  // Another learner's order first, so that the tables fetched after mine hold both records.
+  await orderInNewTab();
+  const mine = await orderInNewTab();
+  await waitOrdersShown(mine, 1);
+  await mine.locator(byTest("new-order")).click();
+  await mine.waitForFunction(() => document.querySelectorAll('[data-testid="record-row"]').length === 1);
+  assert.equal(await rows(mine), 1, "the record of my one order, kept after the order left the screen");
+  await mine.locator(byTest("only-mine")).uncheck();
+  await mine.waitForFunction(() => document.querySelectorAll('[data-testid="record-row"]').length >= 2);
+});
+
 test("server-issued keys: one order each, a new key for the next order", async () => {
   const page = await openLab(browser, server.base);
   await setDelay(page, 0);
@@ -82,6 +116,10 @@ test("server-issued keys: one order each, a new key for the next order", async (
   const orders = await server.json("/orders");
   assert.deepEqual(orders.map((o) => o.idempotencyKey).sort(), [first, second].sort());
   await waitOrdersShown(page, 2);
+  // Both keys start with their expiry, so with the same digits: the table still tells
+  // them apart.
+  const shown = await page.locator(`${byTest("orders")} tbody td:nth-child(4)`).allTextContents();
+  assert.equal(new Set(shown).size, 2, `two different short keys: ${shown}`);
 });
 
 test("a 409 and a 422 are shown with the server's explanation", async () => {

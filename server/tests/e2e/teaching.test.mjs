@@ -256,5 +256,8 @@ test("expiry: a key expired now makes its retry a new operation and a new order"
   const orders = await server.json("/orders");
   assert.equal(orders.length, 2, "the same key after expiry is a new operation");
   assert.ok(orders.every((o) => o.idempotencyKey === key));
-  assert.doesNotMatch(await page.locator(byTest("status")).textContent(), /replayed the stored answer/, "not a replay");
+  const status = await page.locator(byTest("status")).textContent();
+  assert.doesNotMatch(status, /replayed the stored answer/, "not a replay");
+  assert.match(status, /a second order\. The key's record had expired/, "the page says why");
+  assert.match(await page.locator(byTest("attempt")).last().textContent(), /record had expired or been removed/);
 });

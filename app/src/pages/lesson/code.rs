@@ -40,7 +40,8 @@ pub fn RetryCode(key_inside_loop: RwSignal<bool>) -> impl IntoView {
                 />
                 <span>{move || t().key_inside}</span>
             </label>
-            <pre data-testid="retry-code"><code>{code}</code></pre>
+            // Long lines scroll sideways in a narrow column; the focus lets a keyboard scroll.
+            <pre data-testid="retry-code" tabindex="0" role="region" aria-label=move || t().heading><code>{code}</code></pre>
         </figure>
         <details class="naive">
             <summary>{move || t().naive}</summary>
