@@ -170,7 +170,7 @@ async fn attempt(
         timeout = retry::LOST_RESPONSE_TIMEOUT_MS;
     }
     let id = run.push_attempt(kind, Some(key.to_owned()), super::summarize(body), delay_ms);
-    let lineage = run.current().map(|op| op.lineage).unwrap_or_default();
+    let lineage = run.read(|op| op.lineage.clone()).unwrap_or_default();
     let headers = [
         ("Content-Type", "application/json".to_string()),
         (IDEMPOTENCY_KEY, key.to_owned()),
@@ -178,15 +178,16 @@ async fn attempt(
         (LAB_OPERATION, lineage),
     ];
     let sent = post(run, id, "/orders", &headers, Some(json), timeout).await;
-    let failure = run.current().map_or(1, |op| op.failed_attempts() + 1);
+    let failure = run.read(|op| op.failed_attempts() + 1).unwrap_or(1);
     let answer = sent.answer.as_ref().ok();
     let (explain, next) = match &sent.answer {
         Err(error) => (Explain::Network(error.clone()), retry::no_answer(failure)),
         Ok(answer) => read(answer, failure),
     };
-    let made_before = run.current().is_some_and(|op| op.made_an_order_with(key));
     let explain = match explain {
-        Explain::Created if made_before => Explain::CreatedAgain,
+        Explain::Created if run.read(|op| op.made_an_order_with(key)) == Some(true) => {
+            Explain::CreatedAgain
+        }
         explain => explain,
     };
     run.settle_attempt(id, answer, sent.latency_ms, explain.clone());

@@ -199,9 +199,18 @@ impl Run {
 
     /// The operation, while this run is still the current one.
     pub fn current(self) -> Option<Operation> {
-        self.is_current()
-            .then(|| self.state.operation.get_untracked())
-            .flatten()
+        self.read(Operation::clone)
+    }
+
+    /// Reads the operation in place (it carries every attempt's raw HTTP, so a copy is not
+    /// free), while this run is still the current one.
+    pub fn read<R>(self, read: impl FnOnce(&Operation) -> R) -> Option<R> {
+        if !self.is_current() {
+            return None;
+        }
+        self.state
+            .operation
+            .with_untracked(|op| op.as_ref().map(read))
     }
 
     /// Changes the operation (if this run is still the current one) and saves it at once.

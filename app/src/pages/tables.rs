@@ -168,17 +168,23 @@ fn record_row(record: IdempotencyRecordView, texts: &'static Texts) -> impl Into
 /// A record is this learner's when it made one of their orders, or when it is the key of the
 /// order on screen (in flight, it has no order yet). Keys carry no user: only the orders do.
 fn is_mine(state: LabState, record: &IdempotencyRecordView) -> bool {
-    let learner = state.draft.with(|d| d.user_id.clone());
-    let made_mine = record.order_id.as_ref().is_some_and(|id| {
-        state
-            .orders
-            .with(|orders| orders.iter().any(|o| &o.id == id && o.user_id == learner))
-    });
+    let made_mine = (record.order_id.as_ref()).is_some_and(|id| is_learners_order(state, id));
     made_mine
         || state.operation.with(|op| {
             op.as_ref()
                 .is_some_and(|op| op.key.as_deref() == Some(record.key.as_str()))
         })
+}
+
+/// Whether the order `order_id` is one the learner in the form placed.
+fn is_learners_order(state: LabState, order_id: &str) -> bool {
+    state.draft.with(|draft| {
+        state.orders.with(|orders| {
+            orders
+                .iter()
+                .any(|o| o.id == order_id && o.user_id == draft.user_id)
+        })
+    })
 }
 
 /// The server's expiry policy in one sentence, from `/health`.
@@ -214,14 +220,7 @@ fn duration(secs: u64, [hours, minutes, seconds]: [&str; 3]) -> String {
 /// would refuse another learner's).
 fn expire_button(key: String, order_id: String) -> impl IntoView {
     let state = use_lab();
-    let mine = move || {
-        let learner = state.draft.with(|d| d.user_id.clone());
-        state.orders.with(|orders| {
-            orders
-                .iter()
-                .any(|o| o.id == order_id && o.user_id == learner)
-        })
-    };
+    let mine = move || is_learners_order(state, &order_id);
     let expire = move |_| {
         let request = ExpireKeyRequest {
             user_id: client::learner_id(),

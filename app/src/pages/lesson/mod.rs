@@ -33,7 +33,7 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
     }
     view! {
         <StepNav current=number/>
-        <div class="columns lesson-layout">
+        <div class="columns">
             <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
                 {if number == STEPS {
                     Either::Left(view! { <QuizStep/> })
