@@ -10,6 +10,10 @@ CARGO_LEPTOS_VERSION := 0.3.10
 SCHEMATHESIS_VERSION := 4.32.5
 TOOLS := $(CURDIR)/target/tools
 WASM_OPT := $(TOOLS)/node_modules/.bin/wasm-opt
+WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-multivalue --enable-mutable-globals
+WASM_SPLIT_VERSION := 0.2.3
+WASM_SPLIT := $(TOOLS)/bin/wasm-split-cli
 SCHEMATHESIS_ENV := $(TOOLS)/schemathesis
 # The bundle's name, set once: in Cargo.toml's cargo-leptos metadata.
 OUTPUT_NAME := $(shell awk -F'"' '/^output-name/ {print $$2}' Cargo.toml)
@@ -64,7 +68,7 @@ bench: tools site server browser e2e-deps
 ## Its own site directory: unhashed files, served without a manifest and revalidated each load.
 watch: tools
 	command -v cargo-leptos >/dev/null || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
-	PATH="$(TOOLS)/node_modules/.bin:$$PATH" LEPTOS_SITE_ROOT=$(CURDIR)/target/watch-site cargo leptos watch
+	PATH="$(TOOLS)/node_modules/.bin:$$PATH" LEPTOS_SITE_ROOT=$(CURDIR)/target/watch-site cargo leptos watch --split
 
 tools:
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -72,6 +76,8 @@ tools:
 	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+	[ -x $(WASM_SPLIT) ] && grep -qs '"wasm_split_cli_support $(WASM_SPLIT_VERSION) ' $(TOOLS)/.crates.toml || \
+	  cargo install wasm_split_cli_support --version $(WASM_SPLIT_VERSION) --features build-binary --locked --root $(TOOLS)
 	[ -x $(WASM_OPT) ] && $(WASM_OPT) --version | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION))) " || \
 	  npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
 
@@ -92,26 +98,33 @@ e2e-deps:
 	cd $(E2E) && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || \
 	  npm ci --no-audit --no-fund; }
 
-## The browser bundle: WASM (size-optimised), its JS glue, and the CSS; then each is named by
-## its content hash and precompressed (brotli, gzip), and pkg/manifest.json names the set.
-## Each step runs only when its input changed (cargo's own check takes a second), so a second
-## `make site` costs seconds, not the minute wasm-opt takes.
+## The browser bundle. The WASM is split in two (`wasm-split-cli`): what the page needs to
+## become interactive, and the explaining panels, fetched after (app/src/pages/deferred.rs).
+## wasm-bindgen then writes the JS for the first part, and wasm-opt shrinks both. pack.mjs
+## names the set and the CSS by content hash and precompresses them (brotli, gzip), and
+## pkg/manifest.json names what the page links. Each step runs only when its input changed
+## (cargo's own check takes a second), so a second `make site` costs seconds, not the minute
+## wasm-opt takes.
 site:
 	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
 	mkdir -p $(PKG)
 	# Into a scratch directory first: an interrupted build never leaves a half-made file
 	# newer than its input, which the check would then take for done.
-	if [ $(WASM_BUILD) -nt $(PKG)/$(OUTPUT_NAME)_bg.wasm ]; then \
-	  rm -rf $(SITE)/bindgen && \
-	  wasm-bindgen --target web --no-typescript --out-dir $(SITE)/bindgen --out-name $(OUTPUT_NAME) $(WASM_BUILD) && \
-	  $(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-	    --enable-reference-types --enable-multivalue --enable-mutable-globals \
-	    -o $(SITE)/bindgen/opt.wasm $(SITE)/bindgen/$(OUTPUT_NAME)_bg.wasm && \
-	  mv $(SITE)/bindgen/$(OUTPUT_NAME).js $(PKG)/ && \
-	  mv $(SITE)/bindgen/opt.wasm $(PKG)/$(OUTPUT_NAME)_bg.wasm; \
+	if [ $(WASM_BUILD) -nt $(SITE)/wasm/$(OUTPUT_NAME)_bg.wasm ]; then \
+	  rm -rf $(SITE)/split $(SITE)/wasm.tmp && mkdir -p $(SITE)/wasm.tmp && \
+	  $(WASM_SPLIT) --target web --out-name $(OUTPUT_NAME) $(WASM_BUILD) $(SITE)/split && \
+	  wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir $(SITE)/wasm.tmp \
+	    --out-name $(OUTPUT_NAME) $(SITE)/split/$(OUTPUT_NAME).wasm && \
+	  rm $(SITE)/split/$(OUTPUT_NAME).wasm && \
+	  for part in $(SITE)/wasm.tmp/$(OUTPUT_NAME)_bg.wasm $(SITE)/split/*.wasm; do \
+	    $(WASM_OPT) -Oz $(WASM_FEATURES) -o $(SITE)/wasm.tmp/$$(basename $$part).opt $$part && \
+	    mv $(SITE)/wasm.tmp/$$(basename $$part).opt $(SITE)/wasm.tmp/$$(basename $$part); \
+	  done && \
+	  cp $(SITE)/split/*.js $(SITE)/wasm.tmp/ && \
+	  rm -rf $(SITE)/wasm && mv $(SITE)/wasm.tmp $(SITE)/wasm; \
 	fi
 	cp -p style/main.css $(PKG)/$(OUTPUT_NAME).css
-	node frontend/pack.mjs $(PKG) $(OUTPUT_NAME)
+	node frontend/pack.mjs $(PKG) $(OUTPUT_NAME) $(SITE)/wasm
 
 ## Built with its tests, as `make test` builds it: the tests' dependencies turn on features
 ## (an HTTP client's) in crates the server shares, and a build without them would compile those

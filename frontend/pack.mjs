@@ -1,66 +1,55 @@
 // Content-hashes and precompresses the browser bundle so the server can send it with a long
 // cache lifetime and without compressing on every request.
-// Usage: node frontend/pack.mjs <pkg-dir> <output-name>   (after `make site`; standard library only)
+// Usage: node frontend/pack.mjs <pkg-dir> <output-name> <wasm-dir>   (standard library only)
+//
+// <wasm-dir> holds the WebAssembly set as `make site` left it: the main module and its JS, the
+// lazily loaded parts and the loader that fetches them. Its files name each other (the JS
+// imports the loader, the loader imports the JS back and fetches the parts), so they are not
+// renamed one by one: the set goes whole into `pkg/<hash of the set>/`. The CSS stands alone
+// and is named `<output-name>.<hash>.css`.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants as z, gzipSync } from "node:zlib";
 
-// The three outputs of `make site`, by manifest key, named after the bundle's output name
-// (the Makefile passes it from Cargo.toml). `text` picks brotli's text mode.
-const [dir, output] = process.argv.slice(2);
-if (!dir || !output) fail("usage: node frontend/pack.mjs <pkg-dir> <output-name>");
-const ASSETS = [
-  { key: "js", stem: output, ext: "js", text: true },
-  { key: "wasm", stem: `${output}_bg`, ext: "wasm", text: false },
-  { key: "css", stem: output, ext: "css", text: true },
-];
+const [dir, output, wasmDir] = process.argv.slice(2);
+if (!dir || !output || !wasmDir) fail("usage: node frontend/pack.mjs <pkg-dir> <output-name> <wasm-dir>");
+const JS = `${output}.js`;
+const WASM = `${output}_bg.wasm`;
+const CSS = `${output}.css`;
 const COMPRESSED = [".br", ".gz"];
+const HASH = /^[0-9a-f]{16}$/;
+
 // Check every input before writing anything, so a half-built site leaves the old state intact.
-const missing = ASSETS.map((a) => join(dir, `${a.stem}.${a.ext}`)).filter((p) => !existsSync(p));
+const missing = [join(wasmDir, JS), join(wasmDir, WASM), join(dir, CSS)].filter((p) => !existsSync(p));
 if (missing.length) fail(`missing input (run \`make site\` first): ${missing.join(", ")}`);
 
 const manifestPath = join(dir, "manifest.json");
 const previous = readManifest(manifestPath);
-const manifest = {};
 const rows = [];
 
-for (const a of ASSETS) {
-  const bytes = readFileSync(join(dir, `${a.stem}.${a.ext}`));
-  const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
-  const name = `${a.stem}.${hash}.${a.ext}`;
-  manifest[a.key] = name;
-  // Same name means same content, so a complete set on disk is already right: skip the slow brotli.
-  if (![name, ...COMPRESSED.map((s) => name + s)].every((n) => existsSync(join(dir, n)))) {
-    const br = brotliCompressSync(bytes, {
-      params: {
-        [z.BROTLI_PARAM_QUALITY]: 11,
-        [z.BROTLI_PARAM_MODE]: a.text ? z.BROTLI_MODE_TEXT : z.BROTLI_MODE_GENERIC,
-        [z.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      },
-    });
-    // The plain file goes last: the existence check above keys on all three, and each write is
-    // atomic, so an interrupted run is simply redone next time rather than trusted.
-    writeAtomic(join(dir, name + ".gz"), gzipSync(bytes, { level: 9 }));
-    writeAtomic(join(dir, name + ".br"), br);
-    writeAtomic(join(dir, name), bytes);
-  }
-  const size = (n) => statSync(join(dir, n)).size;
-  rows.push([name, bytes.length, size(name + ".gz"), size(name + ".br")]);
-}
+const set = readdirSync(wasmDir).filter((n) => /\.(js|wasm)$/.test(n)).sort();
+const setHash = hash(Buffer.concat(set.flatMap((n) => [Buffer.from(`${n}\0`), readFileSync(join(wasmDir, n)), Buffer.from("\0")])));
+mkdirSync(join(dir, setHash), { recursive: true });
+for (const name of set) publish(join(wasmDir, name), join(setHash, name));
+
+const css = readFileSync(join(dir, CSS));
+const cssName = `${output}.${hash(css)}.css`;
+publish(join(dir, CSS), cssName);
 
 // Only now may a server see the new names: every file it names exists.
+const manifest = { js: `${setHash}/${JS}`, wasm: `${setHash}/${WASM}`, css: cssName };
 const text = JSON.stringify(manifest) + "\n";
 if (!existsSync(manifestPath) || readFileSync(manifestPath, "utf8") !== text) writeAtomic(manifestPath, text);
 
 // Keep this generation and the one before it, so a page opened before this build can still
-// fetch its assets; older hashed files go. The unhashed originals never match the pattern.
-const keep = new Set([...Object.values(manifest), ...Object.values(previous ?? {})]);
-const hashed = new RegExp(`^(${ASSETS.map((a) => `${a.stem}\\.[0-9a-f]{16}\\.${a.ext}`).join("|")})(\\.br|\\.gz)?$`);
+// fetch its files; older sets and CSS go. The unhashed originals never match.
+const keep = new Set([manifest, previous ?? {}].flatMap((m) => [m.css, m.js?.split("/")[0]]));
+const hashedCss = new RegExp(`^(${output}\\.[0-9a-f]{16}\\.css)(\\.br|\\.gz)?$`);
 for (const file of readdirSync(dir)) {
-  const m = hashed.exec(file);
-  if (m && !keep.has(m[1])) {
-    rmSync(join(dir, file));
+  const generation = HASH.test(file) ? file : hashedCss.exec(file)?.[1];
+  if (generation && !keep.has(generation)) {
+    rmSync(join(dir, file), { recursive: true });
     console.log(`removed ${file}`);
   }
 }
@@ -69,6 +58,33 @@ const w = Math.max(...rows.map((r) => r[0].length));
 for (const [name, raw, gz, br] of rows) {
   const n = (v) => v.toLocaleString("en-US").padStart(10);
   console.log(`${name.padEnd(w)}  raw ${n(raw)} B  gzip ${n(gz)} B  brotli ${n(br)} B`);
+}
+
+/// Writes `source` to `pkg/<name>` with its brotli and gzip copies, unless all three are there.
+function publish(source, name) {
+  const target = join(dir, name);
+  const bytes = readFileSync(source);
+  // A hashed name means fixed content, so a complete set on disk is already right: skip brotli.
+  if (![target, ...COMPRESSED.map((s) => target + s)].every(existsSync)) {
+    const br = brotliCompressSync(bytes, {
+      params: {
+        [z.BROTLI_PARAM_QUALITY]: 11,
+        [z.BROTLI_PARAM_MODE]: name.endsWith(".wasm") ? z.BROTLI_MODE_GENERIC : z.BROTLI_MODE_TEXT,
+        [z.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    });
+    // The plain file goes last: the existence check above keys on all three, and each write is
+    // atomic, so an interrupted run is simply redone next time rather than trusted.
+    writeAtomic(target + ".gz", gzipSync(bytes, { level: 9 }));
+    writeAtomic(target + ".br", br);
+    writeAtomic(target, bytes);
+  }
+  const size = (suffix) => statSync(target + suffix).size;
+  rows.push([name, bytes.length, size(".gz"), size(".br")]);
+}
+
+function hash(bytes) {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
 }
 
 function writeAtomic(path, data) {

@@ -1,7 +1,8 @@
 //! The browser bundle under `/pkg/`: which files the page links, and serving them.
 //!
-//! `make site` names each file after a hash of its content and writes brotli and gzip copies
-//! beside it (`frontend/pack.mjs`), then a manifest naming the set. A hashed name never
+//! `make site` names each file after a hash of its content (the WASM set, whose files name
+//! each other, by a directory named after a hash of them all) and writes brotli and gzip
+//! copies beside it (`frontend/pack.mjs`), then a manifest naming what the page links. A hashed name never
 //! changes content, so a browser keeps it for a year without asking again, and the server
 //! sends the best precompressed copy the browser accepts: nothing is compressed per request.
 //! Unhashed names (what `make watch` writes) are revalidated on every load instead.
@@ -132,14 +133,15 @@ async fn caching(request: Request, next: Next) -> Response {
     response
 }
 
-/// `name.<16 hex digits>.ext`, as `frontend/pack.mjs` names what it hashed.
+/// What `frontend/pack.mjs` named by hash: the WASM set's directory (`<16 hex digits>/…`)
+/// or the CSS (`name.<16 hex digits>.css`).
 fn is_hashed(path: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or_default();
-    let mut parts = file.split('.');
-    parts.next();
-    parts
-        .next()
-        .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    let is_hash = |part: &str| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit());
+    let path = path.strip_prefix("/pkg/").unwrap_or(path);
+    match path.split_once('/') {
+        Some((directory, file)) => is_hash(directory) && !file.is_empty(),
+        None => path.split('.').nth(1).is_some_and(is_hash),
+    }
 }
 
 #[cfg(test)]
@@ -149,9 +151,12 @@ mod tests {
     #[test]
     fn only_content_hashed_names_are_kept_for_good() {
         for (path, hashed) in [
-            ("/pkg/idempotency_lab.0123456789abcdef.js", true),
-            ("/pkg/idempotency_lab_bg.0123456789abcdef.wasm", true),
+            ("/pkg/0123456789abcdef/idempotency_lab.js", true),
+            ("/pkg/0123456789abcdef/idempotency_lab_bg.wasm", true),
+            ("/pkg/0123456789abcdef/__wasm_split.js", true),
             ("/pkg/idempotency_lab.0123456789abcdef.css", true),
+            ("/pkg/0123456789abcdef/", false),
+            ("/pkg/0123456789abcdeg/idempotency_lab.js", false),
             ("/pkg/idempotency_lab.js", false),
             ("/pkg/idempotency_lab_bg.wasm", false),
             ("/pkg/manifest.json", false),

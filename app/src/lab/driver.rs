@@ -209,7 +209,7 @@ async fn attempt(
         }
         _ => {}
     }
-    refresh_tables(run.state);
+    run.state.tables_changed();
     next
 }
 
@@ -279,24 +279,4 @@ fn problem_text(answer: Option<&Answer>) -> (String, String) {
             String::new(),
         ),
     }
-}
-
-/// Fetches the orders and records tables; also tells whether the server is reachable.
-pub fn refresh_tables(state: LabState) {
-    spawn_local(async move {
-        if state.health.with_untracked(Option::is_none) {
-            if let Ok(health) = client::get_json::<crate::api::Health>("/health").await {
-                state.health.set(Some(health));
-            }
-        }
-        let orders = client::get_json("/orders?limit=200").await;
-        let records = client::get_json("/idempotency-records?limit=200").await;
-        state.server_up.set(orders.is_ok());
-        if let Ok(orders) = orders {
-            state.orders.set(orders);
-        }
-        if let Ok(records) = records {
-            state.records.set(records);
-        }
-    });
 }

@@ -192,6 +192,8 @@ pub struct LabState {
     pub server_up: RwSignal<bool>,
     /// The server's database and expiry policy, once `/health` has said.
     pub health: RwSignal<Option<crate::api::Health>>,
+    /// Notified when the server's tables may have changed: the tables panel fetches them again.
+    pub tables_stale: Trigger,
 }
 
 impl LabState {
@@ -208,6 +210,7 @@ impl LabState {
             records: RwSignal::new(Vec::new()),
             server_up: RwSignal::new(true),
             health: RwSignal::new(None),
+            tables_stale: Trigger::new(),
         }
     }
 
@@ -221,6 +224,11 @@ impl LabState {
     pub fn attempt_count(&self) -> usize {
         self.operation
             .with(|op| op.as_ref().map_or(0, |op| op.attempts.len()))
+    }
+
+    /// Something the learner did may have changed the orders or records.
+    pub fn tables_changed(&self) {
+        self.tables_stale.notify();
     }
 
     pub fn texts(&self) -> &'static crate::i18n::Texts {

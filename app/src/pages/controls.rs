@@ -69,7 +69,7 @@ pub fn LabControls() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let _ = client::reset_learner().await;
             driver::abandon(state);
-            driver::refresh_tables(state);
+            state.tables_changed();
         });
     };
     view! {

@@ -1,6 +1,7 @@
 //! The lab page, assembled from its panels.
 
 mod controls;
+mod deferred;
 mod keystore;
 mod learn;
 pub(crate) mod lesson;
@@ -15,6 +16,7 @@ use leptos::prelude::*;
 use crate::i18n::{Lang, Text, Texts};
 use crate::lab::{client, driver, use_lab, LabState};
 use crate::route::Page;
+use deferred::{Deferred, Region};
 
 /// The language to render in: the `lab_lang` cookie, else the browser's Accept-Language.
 /// In the browser, the language the server rendered (on `<html lang>`), so hydration matches.
@@ -93,6 +95,7 @@ fn page_view(page: Page) -> impl IntoView {
 /// What the server keeps: the orders and the idempotency records, side by side.
 #[component]
 pub fn ServerTables() -> impl IntoView {
+    tables::keep_fresh(use_lab());
     view! {
         <div class="columns">
             <section class="panel" aria-labelledby="orders-heading"><tables::OrdersTable/></section>
@@ -107,41 +110,25 @@ pub fn Sandbox() -> impl IntoView {
     let switches = view! {
         <div class="columns">
             <section class="panel" aria-labelledby="order-heading">
-                <controls::KeyMode/>
+                <Deferred region=Region::KeyMode/>
                 <order::OrderPanel/>
-                <controls::LabControls/>
-                <controls::Accidents/>
-                <keystore::KeyStoreExperiment/>
+                <Deferred region=Region::Switches/>
             </section>
             <section class="panel" aria-labelledby="attempts-heading">
-                <learn::MismatchView/>
-                <timeline::Timeline/>
-                <sequence::SequenceDiagram/>
-            </section>
-        </div>
-    };
-    let teaching = view! {
-        <div class="columns">
-            <section class="panel" aria-labelledby="compare-heading">
-                <learn::Comparison/>
-                <learn::DecisionGuide/>
-            </section>
-            <section class="panel" aria-labelledby="quiz-heading">
-                <learn::Quiz/>
-                <learn::SecureContext/>
+                <Deferred region=Region::Attempts { mismatch: true }/>
             </section>
         </div>
     };
     view! {
-        <learn::Scenarios/>
+        <Deferred region=Region::Scenarios/>
         {switches}
-        <ServerTables/>
-        {teaching}
+        <Deferred region=Region::Tables/>
+        <Deferred region=Region::Teaching/>
     }
 }
 
 /// Runs once the WASM is live: restores what the browser kept, resumes a pending operation,
-/// starts polling the server's tables, and marks the page as interactive.
+/// and marks the page as interactive.
 fn wake_up(state: LabState) {
     Effect::new(move |_| {
         if let Some(settings) = client::load_settings() {
@@ -149,18 +136,10 @@ fn wake_up(state: LabState) {
         }
         let learner = client::learner_id();
         state.draft.update(|d| d.user_id = learner);
-        // A deep link applies once per tab: a reload keeps the learner's changes since.
-        if let Some(name) = client::query_param("scenario") {
-            if !client::scenario_applied(&name) && learn::apply_scenario(state, &name) {
-                client::remember_scenario(&name);
-            }
-        }
         if let Some(operation) = client::load_operation() {
             state.draft.set(operation.body.clone());
             driver::resume(state, operation);
         }
-        driver::refresh_tables(state);
-        poll_tables(state);
         state.hydrated.set(true);
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
@@ -174,16 +153,6 @@ fn wake_up(state: LabState) {
         let settings = state.settings.get();
         if state.hydrated.get_untracked() {
             client::save_settings(&settings);
-        }
-    });
-}
-
-/// The tables also change when other tabs (or the purge) act, so they are fetched every 2 s.
-fn poll_tables(state: LabState) {
-    leptos::task::spawn_local(async move {
-        loop {
-            client::sleep_ms(2000).await;
-            driver::refresh_tables(state);
         }
     });
 }

@@ -4,7 +4,42 @@ use leptos::prelude::*;
 
 use crate::api::{ExpireKeyRequest, IdempotencyRecordView, Order, RecordStateView};
 use crate::i18n::{fill, Text, Texts};
-use crate::lab::{client, driver, short_key, use_lab, LabState};
+use crate::lab::{client, short_key, use_lab, LabState};
+
+/// The tables fetch themselves: at once, whenever the lab says they may have changed, and
+/// every 2 s, since other tabs and the purge change them too. The first answer also says
+/// whether the server is reachable, and `/health` names its backend and expiry policy.
+pub fn keep_fresh(state: LabState) {
+    Effect::new(move |polling: Option<()>| {
+        state.tables_stale.track();
+        leptos::task::spawn_local(fetch(state));
+        if polling.is_none() {
+            leptos::task::spawn_local(async move {
+                loop {
+                    client::sleep_ms(2000).await;
+                    fetch(state).await;
+                }
+            });
+        }
+    });
+}
+
+async fn fetch(state: LabState) {
+    if state.health.with_untracked(Option::is_none) {
+        if let Ok(health) = client::get_json::<crate::api::Health>("/health").await {
+            state.health.set(Some(health));
+        }
+    }
+    let orders = client::get_json("/orders?limit=200").await;
+    let records = client::get_json("/idempotency-records?limit=200").await;
+    state.server_up.set(orders.is_ok());
+    if let Ok(orders) = orders {
+        state.orders.set(orders);
+    }
+    if let Ok(records) = records {
+        state.records.set(records);
+    }
+}
 
 const ORDER_COLUMNS: [Text; 5] = [
     |t| t.tables.col_order,
@@ -228,7 +263,7 @@ fn expire_button(key: String, order_id: String) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let _ = client::post_json("/lab/expire-key", &request).await;
-            driver::refresh_tables(state);
+            state.tables_changed();
         });
     };
     view! {

@@ -1,15 +1,21 @@
 // The first visit's size is a decision: growing past the budget fails the build until the
 // budget is raised on purpose. Budget = the size measured when it was set, plus 10 %.
-// Measured as a browser gets it: the page and the files it links, in the encoding sent.
+// Measured as a browser gets it: the page, the files it links and the loader the JS imports,
+// in the encoding sent; then, apart, the second WASM file, fetched once the page is live.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { get } from "node:http";
 import { startServer } from "./server.mjs";
 
-// Set on 2026-11-29 (issue 12), measured brotli: WASM 248,632 B, HTML + CSS + JS 12,937 B.
-// Issue 12's targets are 150 KB of WASM and 200 KB in all; these budgets only stop growth.
-const WASM_BUDGET = 274_000;
-const FIRST_VISIT_BUDGET = 288_000;
+// Set on 2026-11-29 (issue 12), measured brotli. The WASM comes in two files (see
+// app/src/pages/deferred.rs): the first, which the page needs to become interactive, was
+// 163,631 B; the second, the explaining panels fetched after, 108,714 B. Everything else up
+// to interactive (HTML, CSS, JS, the loader of the second file): 13,000 B or so.
+// Issue 12's targets are 150 KB of WASM and 200 KB up to interactive; these budgets only stop
+// growth.
+const WASM_BUDGET = 180_000;
+const FIRST_VISIT_BUDGET = 195_000;
+const LATER_WASM_BUDGET = 120_000;
 
 /// The response's bytes as they came over the wire (Node's http does not decompress).
 function raw(url, headers) {
@@ -22,30 +28,50 @@ function raw(url, headers) {
   });
 }
 
+/// The files a script names relative to itself: its static imports and the WASM it fetches.
+function named(script, scriptUrl) {
+  const relative = [...script.matchAll(/(?:from\s*|new URL\()"(\.\/[^"]+)"/g)].map((m) => m[1]);
+  return relative.map((name) => new URL(name, scriptUrl).pathname);
+}
+
 test("the first visit, as sent, stays within its byte budget and every file is compressed", async () => {
   const server = await startServer();
   try {
     const browser = { "accept-encoding": "gzip, deflate, br, zstd" };
-    const page = await raw(`${server.base}/`, browser);
-    assert.equal(page.response.headers["content-encoding"], "br");
-    const html = (await raw(`${server.base}/`, {})).bytes.toString();
-    const linked = [...html.matchAll(/"(\/pkg\/[^"]+)"/g)].map((m) => m[1]);
-    const files = [...new Set(linked)];
-    assert.equal(files.length, 3, `the page links its CSS, JS and WASM: ${files}`);
-
-    let total = page.bytes.length;
-    let wasm = 0;
-    for (const file of files) {
+    const fetchSent = async (file) => {
       const { response, bytes } = await raw(server.base + file, browser);
       assert.equal(response.statusCode, 200, file);
       assert.equal(response.headers["content-encoding"], "br", `${file} is sent compressed`);
       assert.match(response.headers["cache-control"], /immutable/, `${file} is kept for good`);
-      total += bytes.length;
-      if (file.endsWith(".wasm")) wasm = bytes.length;
+      return bytes.length;
+    };
+    const page = await raw(`${server.base}/`, browser);
+    assert.equal(page.response.headers["content-encoding"], "br");
+    const html = (await raw(`${server.base}/`, {})).bytes.toString();
+    const linked = [...new Set([...html.matchAll(/"(\/pkg\/[^"]+)"/g)].map((m) => m[1]))];
+    assert.equal(linked.length, 3, `the page links its CSS, JS and WASM: ${linked}`);
+
+    // The JS imports the loader of the second file; the loader names that file.
+    const js = linked.find((f) => f.endsWith(".js"));
+    const loader = named((await raw(server.base + js, {})).bytes.toString(), server.base + js);
+    assert.equal(loader.length, 1, `the JS imports one loader: ${loader}`);
+    const later = named((await raw(server.base + loader[0], {})).bytes.toString(), server.base + loader[0])
+      .filter((f) => f.endsWith(".wasm"));
+    assert.equal(later.length, 1, `the loader fetches one more WASM file: ${later}`);
+
+    let total = page.bytes.length;
+    let wasm = 0;
+    for (const file of [...linked, ...loader]) {
+      const bytes = await fetchSent(file);
+      total += bytes;
+      if (file.endsWith(".wasm")) wasm = bytes;
     }
-    console.log(`first visit ${total} B (budget ${FIRST_VISIT_BUDGET}), of which WASM ${wasm} B (budget ${WASM_BUDGET})`);
+    const laterWasm = await fetchSent(later[0]);
+    console.log(`up to interactive ${total} B (budget ${FIRST_VISIT_BUDGET}), of which WASM ${wasm} B ` +
+      `(budget ${WASM_BUDGET}); then the panels' WASM ${laterWasm} B (budget ${LATER_WASM_BUDGET})`);
     assert.ok(wasm <= WASM_BUDGET, `WASM is ${wasm} B as sent, over its budget of ${WASM_BUDGET}`);
     assert.ok(total <= FIRST_VISIT_BUDGET, `the first visit is ${total} B, over its budget of ${FIRST_VISIT_BUDGET}`);
+    assert.ok(laterWasm <= LATER_WASM_BUDGET, `the panels' WASM is ${laterWasm} B, over its budget of ${LATER_WASM_BUDGET}`);
   } finally {
     await server.stop();
   }

@@ -141,6 +141,36 @@ test("two learners on one server reset independently", async () => {
   assert.equal((await learnerOrders(alice)).length, 1);
 });
 
+test("the first page works before its second file arrives, and a failed fetch of it is tried again", async () => {
+  const context = await browser.newContext({ locale: "en-US" });
+  const page = await context.newPage();
+  // The explaining panels come in a second WASM file. Its first fetch fails (the learner cut
+  // the network); the next one is held until the order is done.
+  let fetches = 0;
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route(/\/split_[^/]*\.wasm$/, async (route) => {
+    fetches += 1;
+    if (fetches === 1) return route.abort("internetdisconnected");
+    await held;
+    return route.continue();
+  });
+  await page.goto(server.base + "/");
+  await page.waitForSelector("html[data-hydrated=true]");
+  await page.waitForSelector("[data-deferred=retrying]");
+  // The server's rendering of the panels stays on the page while they are not yet live.
+  assert.ok(await page.locator("#attempts-heading").isVisible(), "the attempts panel is shown");
+  await page.locator(byTest("place-order")).click();
+  await page.waitForSelector(".status.done", { timeout: 30_000 });
+  assert.equal((await server.json("/orders")).length, 1, "the order button did not wait for the panels");
+  release();
+  await page.waitForFunction(() => !document.querySelector("[data-deferred]:not([data-deferred=ready])"), null, { timeout: 30_000 });
+  assert.equal(fetches, 2, "fetched again after the failure, and only then");
+  // Built from the lab's state when they arrived: the attempt made before is there.
+  assert.equal(await page.locator("table.timeline tbody tr").count(), 1);
+  await context.close();
+});
+
 test("the common visit on the first page: click again and again, reload mid-request, one order", async () => {
   const context = await browser.newContext({ locale: "en-US" });
   const page = await context.newPage();

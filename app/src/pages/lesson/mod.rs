@@ -12,7 +12,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use super::{learn, order, sequence, timeline};
+use super::deferred::{Deferred, Region};
+use super::{learn, order};
 use crate::i18n::fill;
 use crate::i18n::lesson::{self, IssuedTexts, LessonTexts, RUN_STEPS};
 use crate::lab::{use_lab, LabState};
@@ -28,18 +29,11 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
     let state = use_lab();
     let progress = Progress::provide();
     let t = move || lesson::texts(state.lang.get());
-    if !home {
-        focus_step_heading(state);
-    }
     view! {
         <StepNav current=number/>
         <div class="columns">
             <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
-                {if number == STEPS {
-                    Either::Left(view! { <QuizStep/> })
-                } else {
-                    Either::Right(view! { <RunStep number=number/> })
-                }}
+                <Deferred region=Region::Step { number, home }/>
             </section>
             <section class="panel" aria-labelledby="order-heading">
                 {home.then(|| view! {
@@ -49,11 +43,10 @@ pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView 
                     })}
                 })}
                 <order::OrderPanel/>
-                <timeline::Timeline/>
-                <sequence::SequenceDiagram/>
+                <Deferred region=Region::Attempts { mismatch: false }/>
             </section>
         </div>
-        <super::ServerTables/>
+        <Deferred region=Region::Tables/>
     }
 }
 
@@ -142,8 +135,11 @@ enum RunState {
 }
 
 #[component]
-fn RunStep(number: usize) -> impl IntoView {
+pub(super) fn RunStep(number: usize, home: bool) -> impl IntoView {
     let state = use_lab();
+    if !home {
+        focus_step_heading(state);
+    }
     let progress = Progress::expect();
     let t = move || lesson::texts(state.lang.get());
     let step = move || &t().steps[number - 1];
@@ -358,8 +354,9 @@ fn result_view(
 
 /// Step 8: the chapter's exercise; the quiz grades itself.
 #[component]
-fn QuizStep() -> impl IntoView {
+pub(super) fn QuizStep() -> impl IntoView {
     let state = use_lab();
+    focus_step_heading(state);
     let progress = Progress::expect();
     let t = move || &lesson::texts(state.lang.get()).quiz_step;
     // Reaching the last step counts as doing it: the quiz has no single "run".

@@ -350,7 +350,7 @@ async fn clean_slate(state: LabState, setup: impl FnOnce(&mut Settings)) -> Resu
     setup(&mut settings);
     state.settings.set(settings);
     state.draft.set(default_draft(&learner));
-    driver::refresh_tables(state);
+    state.tables_changed();
     Ok(saved)
 }
 
@@ -362,7 +362,7 @@ fn restore(state: LabState, saved: Saved) {
         .operation
         .with_untracked(|op| op.as_ref().map(|op| op.body.clone()));
     state.draft.set(sent.unwrap_or(saved.draft));
-    driver::refresh_tables(state);
+    state.tables_changed();
 }
 
 /// Starts an operation from the form and waits for its final answer.
