@@ -8,8 +8,8 @@ mod en;
 mod ja;
 pub mod lesson;
 
-pub use en::EN;
-pub use ja::JA;
+pub use en::{EN, EN_PANELS};
+pub use ja::{JA, JA_PANELS};
 
 use serde::{Deserialize, Serialize};
 
@@ -62,24 +62,39 @@ impl Lang {
             Lang::Ja => &JA,
         }
     }
+
+    pub fn panel_texts(self) -> &'static PanelTexts {
+        match self {
+            Lang::En => &EN_PANELS,
+            Lang::Ja => &JA_PANELS,
+        }
+    }
 }
 
 /// Picks one text out of the current language's texts.
 pub type Text = fn(&Texts) -> &'static str;
+/// Picks one text out of the current language's panel texts.
+pub type PanelText = fn(&PanelTexts) -> &'static str;
 
 pub fn fill(template: &str, value: impl std::fmt::Display) -> String {
     template.replacen("{}", &value.to_string(), 1)
 }
 
-/// Every text on the page, one group per panel.
+/// The texts of what a page needs to be live: the frame, the order panel and its status line.
 pub struct Texts {
     pub page: PageTexts,
-    pub mode: ModeTexts,
     pub order: OrderTexts,
+    pub status: StatusTexts,
+}
+
+/// The texts of the panels that explain, which the browser builds from the second WASM file
+/// (`pages/deferred.rs`). Apart from `Texts` so that only that file refers to them, and the
+/// build's split step can move them there with it.
+pub struct PanelTexts {
+    pub mode: ModeTexts,
     pub controls: ControlsTexts,
     pub accidents: AccidentsTexts,
     pub keystore: KeyStoreTexts,
-    pub status: StatusTexts,
     pub timeline: TimelineTexts,
     pub tables: TablesTexts,
     pub sequence: SequenceTexts,
@@ -104,6 +119,13 @@ pub struct PageTexts {
     pub server_unreachable: &'static str,
     pub not_found: &'static str,
     pub back: &'static str,
+    /// The links to the lesson and to the sandbox.
+    pub lesson: &'static str,
+    pub sandbox: &'static str,
+    /// On the first page, beside the order button.
+    pub just_try: &'static str,
+    /// On the first page, once a learner has done some steps: "Continue at step {}".
+    pub resume: &'static str,
 }
 
 /// Who creates the key: the two choices, their gains and risks.
@@ -213,6 +235,10 @@ pub struct StatusTexts {
     /// Links from the status to the problem's page, right after a 409 or a 422.
     pub why_in_flight: &'static str,
     pub why_reused: &'static str,
+    /// An attempt that got no answer: its status, and what that means (also in the attempts
+    /// table, and in the status line once the page gives up).
+    pub network_error: &'static str,
+    pub explain_network: &'static str,
 }
 
 /// The attempts table: its columns, what each attempt means, its raw HTTP.
@@ -228,7 +254,6 @@ pub struct TimelineTexts {
     pub col_what: &'static str,
     pub yes: &'static str,
     pub no: &'static str,
-    pub network_error: &'static str,
     pub prepare_call: &'static str,
     pub extra_click: &'static str,
     pub explain_created: &'static str,
@@ -236,7 +261,6 @@ pub struct TimelineTexts {
     pub explain_replayed: &'static str,
     pub explain_in_flight: &'static str,
     pub explain_mismatch: &'static str,
-    pub explain_network: &'static str,
     pub explain_prepared: &'static str,
     pub explain_key_expired: &'static str,
     pub explain_interrupted: &'static str,

@@ -319,7 +319,6 @@ pub fn secure_context_facts() -> Option<(bool, bool)> {
 /// The quiz's live check: one fresh key, two different bodies, sent as this learner.
 pub async fn demonstrate_mismatch(lang: Lang) -> String {
     use crate::api::{CreateOrderRequest, OrderItem, Problem};
-    let texts = lang.texts();
     let key = new_key();
     let learner = learner_id();
     let body = |qty| CreateOrderRequest {
@@ -343,12 +342,12 @@ pub async fn demonstrate_mismatch(lang: Lang) -> String {
                     .unwrap_or_default();
                 statuses.push(format!("{} {title}", answer.status).trim().to_owned());
             }
-            Err(error) => statuses.push(format!("{} ({error})", texts.timeline.network_error)),
+            Err(error) => statuses.push(format!("{} ({error})", lang.texts().status.network_error)),
         }
     }
     format!(
         "{} → {}",
-        crate::i18n::fill(texts.quiz.live_result, &statuses[0]),
+        crate::i18n::fill(lang.panel_texts().quiz.live_result, &statuses[0]),
         statuses[1]
     )
 }

@@ -58,7 +58,7 @@ pub fn abandon(state: LabState) {
 async fn drive(run: Run) {
     while let Some(operation) = run.current().filter(Operation::is_pending) {
         if operation.failed_attempts() >= retry::MAX_FAILED_ATTEMPTS {
-            let texts = &run.state.lang.get_untracked().texts().timeline;
+            let texts = &run.state.lang.get_untracked().texts().status;
             let detail = format!("{} × {}", retry::MAX_FAILED_ATTEMPTS, texts.explain_network);
             let title = texts.network_error.into();
             run.finish(Phase::Failed { title, detail });

@@ -234,6 +234,10 @@ impl LabState {
     pub fn texts(&self) -> &'static crate::i18n::Texts {
         self.lang.get().texts()
     }
+
+    pub fn panel_texts(&self) -> &'static crate::i18n::PanelTexts {
+        self.lang.get().panel_texts()
+    }
 }
 
 pub fn default_draft(user_id: &str) -> CreateOrderRequest {

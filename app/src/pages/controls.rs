@@ -2,13 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::Text;
+use crate::i18n::PanelText;
 use crate::lab::{client, driver, use_lab, KeyMode as Mode, Settings};
 
 #[component]
 pub fn KeyMode() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let mode = move || state.settings.get().mode;
     let set_mode = move |mode: Mode| state.settings.update(|s| s.mode = mode);
     // A switch never changes the key of the order on screen (its retries must keep it).
@@ -61,7 +61,7 @@ pub fn KeyMode() -> impl IntoView {
 #[component]
 pub fn LabControls() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let settings = move || state.settings.get();
     let change =
         move |edit: fn(&mut Settings, bool), on: bool| state.settings.update(|s| edit(s, on));
@@ -118,16 +118,16 @@ pub fn LabControls() -> impl IntoView {
 #[component]
 pub fn Accidents() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let settings = move || state.settings.get();
     // Accident 2 picks the key on the page; with server-issued keys the page picks none.
     let server_mode = Memo::new(move |_| settings().mode == Mode::Server);
     let switch = move |id: &'static str,
-                       label: Text,
-                       note: Text,
+                       label: PanelText,
+                       note: PanelText,
                        get: fn(&Settings) -> bool,
                        set: fn(&mut Settings, bool),
-                       not_for_server: Option<Text>| {
+                       not_for_server: Option<PanelText>| {
         let applies = move || !(server_mode.get() && not_for_server.is_some());
         view! {
             <label class="check">

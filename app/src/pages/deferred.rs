@@ -1,7 +1,10 @@
-//! The panels that explain, as against the ones that act. The server renders both, so the
-//! learner sees the whole page at first paint. The browser's first WebAssembly file carries
-//! only what acts (the order button, the switches); the explaining panels come in a second
-//! file, fetched once the page is interactive, and are then drawn afresh from the lab's state.
+//! What the browser takes over after the page is interactive. The server renders every panel,
+//! so the learner sees the whole page at first paint. The browser's first WebAssembly file
+//! carries only what the most common visit needs: the frame, and the order panel with the
+//! driver behind it (click, click again, reload mid-request). Everything else (the lesson
+//! step, the switches, the attempts, the diagram, the tables, the teaching panels) comes in
+//! a second file, fetched once the page is live, and is then drawn afresh from the lab's
+//! state. Their texts are apart too (`i18n::PanelTexts`), so they travel in the second file.
 //!
 //! Drawn afresh, not hydrated: by the time the second file arrives the learner may already
 //! have clicked, and a list hydrated against a page that has since changed would break.
@@ -14,6 +17,8 @@ use super::{controls, keystore, learn, sequence, timeline, ServerTables};
 /// One part of a page that the browser takes over after the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Region {
+    /// The lesson's step links, with a tick on each step done. (Plain links: they work before.)
+    StepNav { current: usize },
     /// A lesson step's own column: its idea, prediction and run button.
     Step { number: usize, home: bool },
     /// What the attempts did: the mismatch view (sandbox only), the timeline and the diagram.
@@ -33,8 +38,9 @@ pub enum Region {
 impl Region {
     /// The region's panels: rendered into the page on the server, built in the browser.
     fn view(self) -> impl IntoView {
-        use leptos::either::{Either, EitherOf7::*};
+        use leptos::either::{Either, EitherOf8::*};
         match self {
+            Region::StepNav { current } => H(view! { <lesson::StepNav current=current/> }),
             Region::Step { number, home } => A(if number == STEPS {
                 Either::Left(view! { <lesson::QuizStep/> })
             } else {

@@ -37,7 +37,7 @@ pub fn KeyStoreExperiment() -> impl IntoView {
     };
     // Static text, drawn again only when the language changes.
     move || {
-        let texts = state.texts();
+        let texts = state.panel_texts();
         let k = &texts.keystore;
         view! {
             <fieldset class="key-store">

@@ -4,14 +4,14 @@
 use leptos::prelude::*;
 
 use crate::api::CreateOrderRequest;
-use crate::i18n::{fill, Text};
+use crate::i18n::{fill, PanelText};
 use crate::lab::{client, driver, summarize, use_lab, KeyMode, LabState, Phase, Settings};
 
 /// A named set of switches; `?scenario=<name>` opens the lab with it.
 pub struct Scenario {
     pub name: &'static str,
-    title: Text,
-    hint: Text,
+    title: PanelText,
+    hint: PanelText,
     apply: fn(&mut Settings),
 }
 
@@ -83,7 +83,7 @@ fn apply_scenario(state: LabState, name: &str) -> bool {
 #[component]
 pub fn Scenarios() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let chosen = RwSignal::new(None::<&'static str>);
     // A deep link (`?scenario=…`) applies once per tab: a reload keeps the learner's changes
     // since. Either way, the scenario shows as chosen.
@@ -152,7 +152,7 @@ pub fn MismatchView() -> impl IntoView {
     };
     move || {
         conflict().map(|(first, now): (CreateOrderRequest, CreateOrderRequest)| {
-            let texts = state.texts();
+            let texts = state.panel_texts();
             view! {
                 <div class="mismatch" data-testid="mismatch">
                     <h3>{texts.mismatch.title}</h3>
@@ -181,7 +181,7 @@ fn pretty(body: &CreateOrderRequest) -> String {
 pub fn Comparison() -> impl IntoView {
     let state = use_lab();
     move || {
-        let t = state.texts();
+        let t = state.panel_texts();
         let c = &t.compare;
         let rows = [
             (c.benefits, c.client_benefits, c.server_benefits),
@@ -218,7 +218,7 @@ pub enum Verdict {
 }
 
 /// The guide's boxes: (label, favours server-issued keys).
-const GUIDE_QUESTIONS: [(Text, bool); 4] = [
+const GUIDE_QUESTIONS: [(PanelText, bool); 4] = [
     (|t| t.guide.flaky, false),
     (|t| t.guide.many, true),
     (|t| t.guide.ttl, true),
@@ -245,7 +245,7 @@ pub fn DecisionGuide(#[prop(optional)] ticked: Option<RwSignal<[bool; 4]>>) -> i
     let questions = GUIDE_QUESTIONS;
     let ticked = ticked.unwrap_or_else(|| RwSignal::new([false; 4]));
     let verdict = move || {
-        let t = state.texts();
+        let t = state.panel_texts();
         match guide_verdict(ticked.get()) {
             Verdict::Either => t.guide.default,
             Verdict::Server => t.guide.server,
@@ -254,7 +254,7 @@ pub fn DecisionGuide(#[prop(optional)] ticked: Option<RwSignal<[bool; 4]>>) -> i
     };
     view! {
         <fieldset class="guide">
-            <legend>{move || state.texts().guide.heading}</legend>
+            <legend>{move || state.panel_texts().guide.heading}</legend>
             {questions.iter().enumerate().map(|(i, (label, _))| {
                 let label = *label;
                 view! {
@@ -268,7 +268,7 @@ pub fn DecisionGuide(#[prop(optional)] ticked: Option<RwSignal<[bool; 4]>>) -> i
                                 ticked.update(|marks| marks[i] = on);
                             }
                         />
-                        <span>{move || label(state.texts())}</span>
+                        <span>{move || label(state.panel_texts())}</span>
                     </label>
                 }
             }).collect_view()}
@@ -284,9 +284,9 @@ pub fn SecureContext() -> impl IntoView {
     let facts = RwSignal::new(None::<(bool, bool)>);
     Effect::new(move |_| facts.set(client::secure_context_facts()));
     view! {
-        <h2>{move || state.texts().secure.heading}</h2>
+        <h2>{move || state.panel_texts().secure.heading}</h2>
         {move || facts.get().map(|(secure, has_random_uuid)| {
-            let t = state.texts();
+            let t = state.panel_texts();
             view! {
                 <ul class="facts" data-testid="secure-context">
                     <li><code>{fill(t.secure.now, secure)}</code></li>
@@ -294,8 +294,8 @@ pub fn SecureContext() -> impl IntoView {
                 </ul>
             }
         })}
-        <p>{move || state.texts().secure.why}</p>
-        <p>{move || state.texts().secure.fix}</p>
+        <p>{move || state.panel_texts().secure.why}</p>
+        <p>{move || state.panel_texts().secure.fix}</p>
     }
 }
 
@@ -308,8 +308,8 @@ enum Answer {
 #[component]
 pub fn Quiz() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
-    let cases: [(Text, Text, Answer); 3] = [
+    let texts = move || state.panel_texts();
+    let cases: [(PanelText, PanelText, Answer); 3] = [
         (|t| t.quiz.case_pay, |t| t.quiz.why_pay, Answer::Client),
         (
             |t| t.quiz.case_partner,
@@ -330,7 +330,7 @@ pub fn Quiz() -> impl IntoView {
             state.tables_changed();
         });
     };
-    let options: [(Text, bool); 4] = [
+    let options: [(PanelText, bool); 4] = [
         (|t| t.quiz.opt_second, false),
         (|t| t.quiz.opt_replay, false),
         (|t| t.quiz.opt_422, true),

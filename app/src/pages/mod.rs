@@ -13,7 +13,7 @@ mod timeline;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
-use crate::i18n::{Lang, Text, Texts};
+use crate::i18n::{Lang, PanelText, PanelTexts};
 use crate::lab::{client, driver, use_lab, LabState};
 use crate::route::Page;
 use deferred::{Deferred, Region};
@@ -52,7 +52,6 @@ pub fn Frame(page: Page) -> impl IntoView {
     provide_context(state);
     wake_up(state);
     let texts = move || state.texts();
-    let lesson = move || crate::i18n::lesson::texts(state.lang.get());
 
     view! {
         <div class="lab">
@@ -65,8 +64,8 @@ pub fn Frame(page: Page) -> impl IntoView {
                 <LanguageSwitch/>
             </header>
             <nav class="site-nav" aria-label=move || texts().page.title>
-                <a href="/" data-testid="to-lesson">{move || lesson().lesson}</a>
-                <a href="/sandbox" data-testid="to-sandbox-top">{move || lesson().sandbox}</a>
+                <a href="/" data-testid="to-lesson">{move || texts().page.lesson}</a>
+                <a href="/sandbox" data-testid="to-sandbox-top">{move || texts().page.sandbox}</a>
             </nav>
             <Show when=move || !state.hydrated.get()>
                 <p class="banner" data-testid="loading">{move || texts().page.not_hydrated}</p>
@@ -190,13 +189,13 @@ fn LanguageSwitch() -> impl IntoView {
 }
 
 /// A table's header row; its cells follow the current language.
-fn header_row(cells: &'static [Text]) -> impl IntoView {
+fn header_row(cells: &'static [PanelText]) -> impl IntoView {
     let state = use_lab();
     let cells = cells
         .iter()
         .map(|cell| {
             let cell = *cell;
-            view! { <th scope="col">{move || cell(state.texts())}</th> }
+            view! { <th scope="col">{move || cell(state.panel_texts())}</th> }
         })
         .collect_view();
     view! { <tr>{cells}</tr> }
@@ -207,7 +206,7 @@ fn header_row(cells: &'static [Text]) -> impl IntoView {
 fn keyed_rows<T, K, V>(
     items: Memo<Vec<T>>,
     key: fn(&T) -> &K,
-    row: fn(T, &'static Texts) -> V,
+    row: fn(T, &'static PanelTexts) -> V,
 ) -> impl IntoView
 where
     T: Clone + PartialEq + Send + Sync + 'static,
@@ -221,7 +220,7 @@ where
         <For each=keys key=|id| id.clone() let:id>
             {
                 let item = Memo::new(move |_| items.with(|all| all.iter().find(|item| *key(item) == id).cloned()));
-                move || item.get().map(|item| row(item, state.texts()))
+                move || item.get().map(|item| row(item, state.panel_texts()))
             }
         </For>
     }
@@ -231,14 +230,11 @@ where
 /// It takes the focus, so a keyboard can scroll it, and a screen reader names it by what it
 /// holds (`what`, in the current language) and says that it scrolls.
 fn scroll_region(
-    what: fn(&'static Texts) -> &'static str,
+    what: fn(&'static PanelTexts) -> &'static str,
     content: impl IntoView,
 ) -> impl IntoView {
     let state = use_lab();
-    let label = move || {
-        let texts = state.texts();
-        crate::i18n::fill(texts.page.scrolls, what(texts))
-    };
+    let label = move || crate::i18n::fill(state.texts().page.scrolls, what(state.panel_texts()));
     view! { <div class="scroll" tabindex="0" role="region" aria-label=label>{content}</div> }
 }
 

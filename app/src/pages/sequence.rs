@@ -22,7 +22,7 @@ struct Message {
 #[component]
 pub fn SequenceDiagram() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let attempts = move || state.attempts();
     // How many attempts to show; None shows them all (and follows new ones).
     let step = RwSignal::new(None::<usize>);

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{ExpireKeyRequest, IdempotencyRecordView, Order, RecordStateView};
-use crate::i18n::{fill, Text, Texts};
+use crate::i18n::{fill, PanelText, PanelTexts};
 use crate::lab::{client, short_key, use_lab, LabState};
 
 /// The tables fetch themselves: at once, whenever the lab says they may have changed, and
@@ -41,14 +41,14 @@ async fn fetch(state: LabState) {
     }
 }
 
-const ORDER_COLUMNS: [Text; 5] = [
+const ORDER_COLUMNS: [PanelText; 5] = [
     |t| t.tables.col_order,
     |t| t.tables.col_user,
     |t| t.tables.col_items,
     |t| t.timeline.col_key,
     |t| t.tables.col_created,
 ];
-const RECORD_COLUMNS: [Text; 6] = [
+const RECORD_COLUMNS: [PanelText; 6] = [
     |t| t.timeline.col_key,
     |t| t.tables.col_state,
     |t| t.tables.col_fingerprint,
@@ -60,7 +60,7 @@ const RECORD_COLUMNS: [Text; 6] = [
 #[component]
 pub fn OrdersTable() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let only_mine = move || state.settings.with(|s| s.only_mine);
     // The orders shown, each with whether it repeats an earlier one.
     let shown = Memo::new(move |_| {
@@ -112,7 +112,7 @@ pub fn OrdersTable() -> impl IntoView {
     }
 }
 
-fn order_row((order, duplicate): (Order, bool), texts: &'static Texts) -> impl IntoView {
+fn order_row((order, duplicate): (Order, bool), texts: &'static PanelTexts) -> impl IntoView {
     let texts = &texts.tables;
     let items = order
         .items
@@ -139,7 +139,7 @@ fn order_row((order, duplicate): (Order, bool), texts: &'static Texts) -> impl I
 #[component]
 pub fn RecordsTable() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let records = Memo::new(move |_| {
         let all = state.records.get();
         if !state.settings.with(|s| s.only_mine) {
@@ -174,7 +174,7 @@ pub fn RecordsTable() -> impl IntoView {
     }
 }
 
-fn record_row(record: IdempotencyRecordView, texts: &'static Texts) -> impl IntoView {
+fn record_row(record: IdempotencyRecordView, texts: &'static PanelTexts) -> impl IntoView {
     let texts = &texts.tables;
     let (state_text, class) = match record.state {
         RecordStateView::InFlight => (texts.state_in_flight, "wait"),
@@ -224,7 +224,7 @@ fn is_learners_order(state: LabState, order_id: &str) -> bool {
 
 /// The server's expiry policy in one sentence, from `/health`.
 fn expiry_policy(state: LabState) -> Option<String> {
-    let texts = &state.texts().tables;
+    let texts = &state.panel_texts().tables;
     state.health.with(|health| {
         let health = health.as_ref()?;
         let policy = [
@@ -273,9 +273,9 @@ fn expire_button(key: String, order_id: String) -> impl IntoView {
                 type="button"
                 class="link"
                 data-testid="expire-now"
-                title=move || state.texts().tables.expire_now_title
+                title=move || state.panel_texts().tables.expire_now_title
                 on:click=expire.clone()
-            >{move || state.texts().tables.expire_now}</button>
+            >{move || state.panel_texts().tables.expire_now}</button>
         </Show>
     }
 }
@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn durations_read_in_the_page_language() {
-        let [en, ja] = [Lang::En, Lang::Ja].map(|lang| lang.texts().tables.units);
+        let [en, ja] = [Lang::En, Lang::Ja].map(|lang| lang.panel_texts().tables.units);
         let cases = [
             (86_400, en, "24 h"),
             (600, en, "10 min"),

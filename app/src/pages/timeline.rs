@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{Text, TimelineTexts};
+use crate::i18n::{PanelText, TimelineTexts};
 use crate::lab::{
     client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain, LeaseNote,
 };
 
-const COLUMNS: [Text; 8] = [
+const COLUMNS: [PanelText; 8] = [
     |_| "#",
     |t| t.timeline.col_time,
     |t| t.timeline.col_key,
@@ -21,7 +21,7 @@ const COLUMNS: [Text; 8] = [
 #[component]
 pub fn Timeline() -> impl IntoView {
     let state = use_lab();
-    let texts = move || state.texts();
+    let texts = move || state.panel_texts();
     let attempts = Memo::new(move |_| state.attempts());
     view! {
         <h2 id="attempts-heading">{move || texts().timeline.heading}</h2>
@@ -113,7 +113,7 @@ fn explain(explain: &Explain, texts: &'static TimelineTexts) -> String {
         Explain::Mismatch => texts.explain_mismatch.into(),
         // The browser's own error text is English whatever the page's language, and says no
         // more than this does.
-        Explain::Network(_) => texts.explain_network.into(),
+        Explain::Network(_) => use_lab().texts().status.explain_network.into(),
         Explain::Prepared => texts.explain_prepared.into(),
         Explain::KeyExpired => texts.explain_key_expired.into(),
         Explain::Problem { .. } => String::new(),

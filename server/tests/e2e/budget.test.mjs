@@ -1,5 +1,6 @@
 // The first visit's size is a decision: growing past the budget fails the build until the
-// budget is raised on purpose. Budget = the size measured when it was set, plus 10 %.
+// budget is raised on purpose. Budget = the size measured when it was set, plus 10 %, or
+// issue 12's target where that is less.
 // Measured as a browser gets it: the page, the files it links and the loader the JS imports,
 // in the encoding sent; then, apart, the second WASM file, fetched once the page is live.
 import { test } from "node:test";
@@ -9,13 +10,12 @@ import { startServer } from "./server.mjs";
 
 // Set on 2026-11-29 (issue 12), measured brotli. The WASM comes in two files (see
 // app/src/pages/deferred.rs): the first, which the page needs to become interactive, was
-// 163,631 B; the second, the explaining panels fetched after, 108,714 B. Everything else up
-// to interactive (HTML, CSS, JS, the loader of the second file): 13,000 B or so.
-// Issue 12's targets are 150 KB of WASM and 200 KB up to interactive; these budgets only stop
-// growth.
-const WASM_BUDGET = 180_000;
-const FIRST_VISIT_BUDGET = 195_000;
-const LATER_WASM_BUDGET = 120_000;
+// 142,426 B; the second, the explaining panels fetched after, 132,042 B. Up to interactive
+// (HTML, CSS, JS, the loader of the second file and the first WASM file): 156,529 B.
+// Issue 12's targets: 150 KB of WASM and 200 KB up to interactive.
+const WASM_BUDGET = 150_000;
+const FIRST_VISIT_BUDGET = 172_000;
+const LATER_WASM_BUDGET = 146_000;
 
 /// The response's bytes as they came over the wire (Node's http does not decompress).
 function raw(url, headers) {

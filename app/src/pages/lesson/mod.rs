@@ -28,18 +28,17 @@ pub const STEPS: usize = RUN_STEPS + 1;
 pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView {
     let state = use_lab();
     let progress = Progress::provide();
-    let t = move || lesson::texts(state.lang.get());
     view! {
-        <StepNav current=number/>
+        <Deferred region=Region::StepNav { current: number }/>
         <div class="columns">
             <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
                 <Deferred region=Region::Step { number, home }/>
             </section>
             <section class="panel" aria-labelledby="order-heading">
                 {home.then(|| view! {
-                    <p class="hint" data-testid="just-try">{move || t().just_try}</p>
+                    <p class="hint" data-testid="just-try">{move || state.texts().page.just_try}</p>
                     {move || progress.resume_at().map(|step| view! {
-                        <p><a href=format!("/lesson/{step}") data-testid="resume">{fill(t().resume, step)}</a></p>
+                        <p><a href=format!("/lesson/{step}") data-testid="resume">{fill(state.texts().page.resume, step)}</a></p>
                     })}
                 })}
                 <order::OrderPanel/>
@@ -67,7 +66,7 @@ fn focus_step_heading(state: LabState) {
 
 /// Links to the eight steps (a tick on those done) and to the sandbox.
 #[component]
-fn StepNav(current: usize) -> impl IntoView {
+pub(super) fn StepNav(current: usize) -> impl IntoView {
     let state = use_lab();
     let progress = Progress::expect();
     let t = move || lesson::texts(state.lang.get());
@@ -92,7 +91,7 @@ fn StepNav(current: usize) -> impl IntoView {
     view! {
         <nav class="steps" aria-label=move || t().nav>
             <ol>{(1..=STEPS).map(link).collect_view()}</ol>
-            <a class="to-sandbox" href="/sandbox" data-testid="to-sandbox">{move || t().sandbox}</a>
+            <a class="to-sandbox" href="/sandbox" data-testid="to-sandbox">{move || state.texts().page.sandbox}</a>
         </nav>
     }
 }
