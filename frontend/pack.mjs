@@ -17,6 +17,8 @@ if (!dir || !output || !wasmDir) fail("usage: node frontend/pack.mjs <pkg-dir> <
 const JS = `${output}.js`;
 const WASM = `${output}_bg.wasm`;
 const CSS = `${output}.css`;
+// wasm-split-cli's name for the loader of the second WASM file, which the JS imports.
+const LOADER = "__wasm_split.js";
 const COMPRESSED = [".br", ".gz"];
 const HASH = /^[0-9a-f]{16}$/;
 
@@ -39,6 +41,7 @@ publish(join(dir, CSS), cssName);
 
 // Only now may a server see the new names: every file it names exists.
 const manifest = { js: `${setHash}/${JS}`, wasm: `${setHash}/${WASM}`, css: cssName };
+if (set.includes(LOADER)) manifest.loader = `${setHash}/${LOADER}`;
 const text = JSON.stringify(manifest) + "\n";
 if (!existsSync(manifestPath) || readFileSync(manifestPath, "utf8") !== text) writeAtomic(manifestPath, text);
 

@@ -12,6 +12,9 @@ pub struct Bundle {
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// The loader of the second WASM file, which the JS imports: preloaded with it, so a
+    /// second visit does not wait for one cached file before asking for the next.
+    pub loader: Option<String>,
 }
 
 impl Bundle {
@@ -46,6 +49,7 @@ pub fn shell(options: LeptosOptions, bundle: Bundle) -> impl IntoView {
                 <title>{lang.texts().page.title}</title>
                 <link rel="stylesheet" href=format!("/pkg/{}", bundle.css)/>
                 <link rel="modulepreload" href=format!("/pkg/{}", bundle.js)/>
+                {bundle.loader.map(|loader| view! { <link rel="modulepreload" href=format!("/pkg/{loader}")/> })}
                 <link
                     rel="preload"
                     href=format!("/pkg/{}", bundle.wasm)

@@ -39,6 +39,7 @@ struct Manifest {
     js: String,
     wasm: String,
     css: String,
+    loader: Option<String>,
 }
 
 impl Bundles {
@@ -72,7 +73,17 @@ impl Bundles {
 
     fn read(&self, manifest: &Path) -> Bundle {
         match std::fs::read(manifest).map(|bytes| serde_json::from_slice::<Manifest>(&bytes)) {
-            Ok(Ok(Manifest { js, wasm, css })) => Bundle { js, wasm, css },
+            Ok(Ok(Manifest {
+                js,
+                wasm,
+                css,
+                loader,
+            })) => Bundle {
+                js,
+                wasm,
+                css,
+                loader,
+            },
             Ok(Err(error)) => {
                 tracing::warn!(%error, ?manifest, "unreadable manifest; linking unhashed names");
                 self.unhashed()
@@ -95,10 +106,13 @@ impl Bundles {
         } else {
             format!("{name}.wasm")
         };
+        // cargo-leptos' name for the loader of the second WASM file.
+        let loader = "__wasm_split.______________________.js";
         Bundle {
             js: format!("{name}.js"),
             wasm,
             css: format!("{name}.css"),
+            loader: self.pkg_dir.join(loader).exists().then(|| loader.into()),
         }
     }
 }

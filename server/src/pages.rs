@@ -299,6 +299,7 @@ mod tests {
             js: "x.0123456789abcdef.js".into(),
             wasm: "x_bg.0123456789abcdef.wasm".into(),
             css: "x.0123456789abcdef.css".into(),
+            loader: Some("0123456789abcdef/__wasm_split.js".into()),
         };
         let html = Owner::new().with(|| shell(options.clone(), bundle.clone()).to_html());
         let policy = content_security_policy(&bundle, &options);

@@ -49,19 +49,20 @@ test("the first visit, as sent, stays within its byte budget and every file is c
     assert.equal(page.response.headers["content-encoding"], "br");
     const html = (await raw(`${server.base}/`, {})).bytes.toString();
     const linked = [...new Set([...html.matchAll(/"(\/pkg\/[^"]+)"/g)].map((m) => m[1]))];
-    assert.equal(linked.length, 3, `the page links its CSS, JS and WASM: ${linked}`);
+    assert.equal(linked.length, 4, `the page links its CSS, JS, WASM and the loader the JS imports: ${linked}`);
 
     // The JS imports the loader of the second file; the loader names that file.
-    const js = linked.find((f) => f.endsWith(".js"));
+    const js = linked.find((f) => /\/[^_/][^/]*\.js$/.test(f));
     const loader = named((await raw(server.base + js, {})).bytes.toString(), server.base + js);
     assert.equal(loader.length, 1, `the JS imports one loader: ${loader}`);
+    assert.ok(linked.includes(loader[0]), `the page preloads the loader ${loader[0]}`);
     const later = named((await raw(server.base + loader[0], {})).bytes.toString(), server.base + loader[0])
       .filter((f) => f.endsWith(".wasm"));
     assert.equal(later.length, 1, `the loader fetches one more WASM file: ${later}`);
 
     let total = page.bytes.length;
     let wasm = 0;
-    for (const file of [...linked, ...loader]) {
+    for (const file of linked) {
       const bytes = await fetchSent(file);
       total += bytes;
       if (file.endsWith(".wasm")) wasm = bytes;
