@@ -148,6 +148,7 @@ async fn prepare(run: Run) -> Option<String> {
             None
         }
         Err(error) => {
+            check_server(run.state);
             run.settle_attempt(id, None, sent.latency_ms, Explain::Network(error));
             None
         }
@@ -181,7 +182,10 @@ async fn attempt(
     let failure = run.read(|op| op.failed_attempts() + 1).unwrap_or(1);
     let answer = sent.answer.as_ref().ok();
     let (explain, next) = match &sent.answer {
-        Err(error) => (Explain::Network(error.clone()), retry::no_answer(failure)),
+        Err(error) => {
+            check_server(run.state);
+            (Explain::Network(error.clone()), retry::no_answer(failure))
+        }
         Ok(answer) => read(answer, failure),
     };
     let explain = match explain {
@@ -279,4 +283,17 @@ fn problem_text(answer: Option<&Answer>) -> (String, String) {
             String::new(),
         ),
     }
+}
+
+/// After an attempt got no answer: is the server down, or was only that answer lost (accident
+/// 1 loses one on purpose)? `/health` tells, for the banner that says the server is not
+/// answering. The tables' poll says it too, but it comes with the second WASM file.
+fn check_server(state: LabState) {
+    spawn_local(async move {
+        let health = client::get_json::<crate::api::Health>("/health").await;
+        state.server_up.set(health.is_ok());
+        if let Ok(health) = health {
+            state.health.set(Some(health));
+        }
+    });
 }

@@ -10,6 +10,10 @@
 //! have clicked, and a list hydrated against a page that has since changed would break.
 
 use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
+use leptos::reactive::computed::ScopedFuture;
+#[cfg(feature = "hydrate")]
+use wasm_bindgen::JsCast;
 
 use super::lesson::{self, STEPS};
 use super::{controls, keystore, learn, sequence, timeline, ServerTables};
@@ -20,7 +24,7 @@ pub enum Region {
     /// The lesson's step links, with a tick on each step done. (Plain links: they work before.)
     StepNav { current: usize },
     /// A lesson step's own column: its idea, prediction and run button.
-    Step { number: usize, home: bool },
+    Step { number: usize },
     /// What the attempts did: the mismatch view (sandbox only), the timeline and the diagram.
     Attempts { mismatch: bool },
     /// The orders and the idempotency records.
@@ -41,10 +45,10 @@ impl Region {
         use leptos::either::{Either, EitherOf8::*};
         match self {
             Region::StepNav { current } => H(view! { <lesson::StepNav current=current/> }),
-            Region::Step { number, home } => A(if number == STEPS {
+            Region::Step { number } => A(if number == STEPS {
                 Either::Left(view! { <lesson::QuizStep/> })
             } else {
-                Either::Right(view! { <lesson::RunStep number=number home=home/> })
+                Either::Right(view! { <lesson::RunStep number=number/> })
             }),
             Region::Attempts { mismatch } => B(view! {
                 {mismatch.then(|| view! { <learn::MismatchView/> })}
@@ -86,46 +90,121 @@ pub fn Deferred(region: Region) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let slot = NodeRef::<leptos::html::Div>::new();
-        let state = crate::lab::use_lab();
-        Effect::new(move |started: Option<()>| {
-            if started.is_some() || !state.hydrated.get() {
-                return;
+        let second_file = expect_context::<SecondFile>().0;
+        // The panels are owned here, so they find the lab's state in this owner's context,
+        // and built untracked, so nothing they read can make this effect run (and drop them)
+        // again.
+        let owner = Owner::current().expect("a component runs under an owner");
+        Effect::new(move |built: Option<bool>| {
+            if built == Some(true) {
+                return true;
             }
-            if let Some(slot) = slot.get_untracked() {
-                // Scoped: the panels find the lab's state in the context of this owner.
-                leptos::task::spawn_local_scoped(build_once_loaded(region, slot));
+            let Some(slot) = slot.get_untracked() else {
+                return false;
+            };
+            match second_file.get() {
+                Arrival::Waiting => return false,
+                Arrival::Retrying => {
+                    let _ = slot.set_attribute("data-deferred", "retrying");
+                    return false;
+                }
+                Arrival::Arrived => {}
             }
+            let build = owner.with(|| ScopedFuture::new_untracked(build_in(region, slot)));
+            leptos::task::spawn_local(async move {
+                let _ = build.await;
+            });
+            true
         });
         view! { <div class="deferred" data-deferred="waiting" node_ref=slot></div> }
     }
 }
 
-/// Until the second file arrives, the server's rendering stays: readable, not yet live. A
-/// failed fetch (the learner cut the network) is tried again, and never stops the order
-/// button, which lives in the first file.
+/// Where the second file is: one fetch for the whole page, which every region waits for.
 #[cfg(feature = "hydrate")]
-async fn build_once_loaded(region: Region, slot: web_sys::HtmlDivElement) {
-    while build_in(region, slot.clone()).await.is_err() {
-        let _ = slot.set_attribute("data-deferred", "retrying");
-        crate::lab::client::sleep_ms(3000).await;
-    }
+#[derive(Clone, Copy)]
+struct SecondFile(RwSignal<Arrival>);
+
+#[cfg(feature = "hydrate")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arrival {
+    Waiting,
+    /// A fetch failed; the next one is under way or due.
+    Retrying,
+    Arrived,
 }
 
-/// Replaces the server's rendering of `region` with panels built from the lab's state now.
-/// Its code, and everything only it reaches, is split into the second file, fetched on the
-/// first call (whichever region asks first).
+/// Fetches the second file once the page is interactive. Until it arrives, the server's
+/// rendering of the regions stays: readable, not yet live. A failed fetch (the learner cut the
+/// network) is tried again every 3 s, and never stops the order button, which lives in the
+/// first file.
+pub fn fetch_second_file(state: crate::lab::LabState) {
+    #[cfg(feature = "hydrate")]
+    {
+        let second_file = RwSignal::new(Arrival::Waiting);
+        provide_context(SecondFile(second_file));
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) || !state.hydrated.get() {
+                return started.unwrap_or(false);
+            }
+            leptos::task::spawn_local(async move {
+                while __wasm_split_preload_build_in().await.is_err() {
+                    second_file.set(Arrival::Retrying);
+                    crate::lab::client::sleep_ms(3000).await;
+                }
+                second_file.set(Arrival::Arrived);
+            });
+            true
+        });
+    }
+    // The server renders the regions whole; nothing to fetch.
+    #[cfg(not(feature = "hydrate"))]
+    let _ = state;
+}
+
+/// Replaces the server's rendering of `region` with panels built from the lab's state now,
+/// keeping the keyboard's place: an element that had the focus in the old rendering (the
+/// step's heading, a choice) gets it back in the new one. This function's code, and all that
+/// only it reaches, is what the split step moves into the second file.
 #[cfg(feature = "hydrate")]
-#[leptos::wasm_split::wasm_split(deferred_panels, wasm_split_path = ::leptos::wasm_split, fallible)]
+#[leptos::wasm_split::wasm_split(
+    deferred_panels,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(__wasm_split_preload_build_in)
+)]
 fn build_in(
     region: Region,
     slot: web_sys::HtmlDivElement,
 ) -> Result<(), leptos::wasm_split::SplitLoaderError> {
     use leptos::tachys::view::{Mountable, Render};
+    let focused = focused_within(&slot);
     slot.set_inner_html("");
     let mut built = region.view().build();
     built.mount(&slot, None);
     // The panels live as long as the page: moving to another page is a full load.
     std::mem::forget(built);
+    if let Some(selector) = focused {
+        if let Ok(Some(element)) = slot.query_selector(&selector) {
+            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        }
+    }
     let _ = slot.set_attribute("data-deferred", "ready");
     Ok(())
+}
+
+/// A selector for the element inside `slot` that has the focus, by its id or test id.
+#[cfg(feature = "hydrate")]
+fn focused_within(slot: &web_sys::HtmlDivElement) -> Option<String> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    if !slot.contains(Some(&active)) {
+        return None;
+    }
+    match (active.id(), active.get_attribute("data-testid")) {
+        (id, _) if !id.is_empty() => Some(format!("#{id}")),
+        (_, Some(test_id)) => Some(format!("[data-testid=\"{test_id}\"]")),
+        _ => None,
+    }
 }

@@ -65,7 +65,7 @@ pub const SCENARIOS: [Scenario; 6] = [
 ];
 
 /// Resets the switches to a scenario's (keeping the learner's view preferences).
-fn apply_scenario(state: LabState, name: &str) -> bool {
+pub fn apply_scenario(state: LabState, name: &str) -> bool {
     let Some(scenario) = SCENARIOS.iter().find(|s| s.name == name) else {
         return false;
     };
@@ -85,15 +85,9 @@ pub fn Scenarios() -> impl IntoView {
     let state = use_lab();
     let texts = move || state.panel_texts();
     let chosen = RwSignal::new(None::<&'static str>);
-    // A deep link (`?scenario=…`) applies once per tab: a reload keeps the learner's changes
-    // since. Either way, the scenario shows as chosen.
+    // A deep link (`?scenario=…`) was applied on load; show which one.
     Effect::new(move |_| {
         let linked = client::query_param("scenario");
-        if let Some(name) = linked.as_deref() {
-            if !client::scenario_applied(name) && apply_scenario(state, name) {
-                client::remember_scenario(name);
-            }
-        }
         chosen.set(
             SCENARIOS
                 .iter()

@@ -51,6 +51,7 @@ pub fn Frame(page: Page) -> impl IntoView {
     let state = LabState::new(initial_lang());
     provide_context(state);
     wake_up(state);
+    deferred::fetch_second_file(state);
     let texts = move || state.texts();
 
     view! {
@@ -91,7 +92,8 @@ fn page_view(page: Page) -> impl IntoView {
     }
 }
 
-/// What the server keeps: the orders and the idempotency records, side by side.
+/// What the server keeps: the orders and the idempotency records, side by side. Drawing them
+/// starts their fetching and polling (`tables::keep_fresh`), so a page draws them once.
 #[component]
 pub fn ServerTables() -> impl IntoView {
     tables::keep_fresh(use_lab());
@@ -135,6 +137,13 @@ fn wake_up(state: LabState) {
         }
         let learner = client::learner_id();
         state.draft.update(|d| d.user_id = learner);
+        // A deep link applies once per tab: a reload keeps the learner's changes since. Here,
+        // not in the scenarios panel, so the switches are set before the first click.
+        if let Some(name) = client::query_param("scenario") {
+            if !client::scenario_applied(&name) && learn::apply_scenario(state, &name) {
+                client::remember_scenario(&name);
+            }
+        }
         if let Some(operation) = client::load_operation() {
             state.draft.set(operation.body.clone());
             driver::resume(state, operation);

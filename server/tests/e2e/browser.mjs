@@ -26,7 +26,7 @@ export async function openLab(browser, base, path = "/sandbox") {
 /// Once the WASM is live, and the explaining panels, which come in a second file, are built.
 export async function waitHydrated(page) {
   await page.waitForSelector("html[data-hydrated=true]", { timeout: 30_000 });
-  await page.waitForFunction(() => !document.querySelector("[data-deferred=waiting]"), null, { timeout: 30_000 });
+  await page.waitForFunction(() => !document.querySelector("[data-deferred]:not([data-deferred=ready])"), null, { timeout: 30_000 });
 }
 
 export const byTest = (id) => `[data-testid="${id}"]`;

@@ -28,11 +28,14 @@ pub const STEPS: usize = RUN_STEPS + 1;
 pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView {
     let state = use_lab();
     let progress = Progress::provide();
+    if !home {
+        focus_step_heading(state);
+    }
     view! {
         <Deferred region=Region::StepNav { current: number }/>
         <div class="columns">
             <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
-                <Deferred region=Region::Step { number, home }/>
+                <Deferred region=Region::Step { number }/>
             </section>
             <section class="panel" aria-labelledby="order-heading">
                 {home.then(|| view! {
@@ -134,11 +137,8 @@ enum RunState {
 }
 
 #[component]
-pub(super) fn RunStep(number: usize, home: bool) -> impl IntoView {
+pub(super) fn RunStep(number: usize) -> impl IntoView {
     let state = use_lab();
-    if !home {
-        focus_step_heading(state);
-    }
     let progress = Progress::expect();
     let t = move || lesson::texts(state.lang.get());
     let step = move || &t().steps[number - 1];
@@ -355,7 +355,6 @@ fn result_view(
 #[component]
 pub(super) fn QuizStep() -> impl IntoView {
     let state = use_lab();
-    focus_step_heading(state);
     let progress = Progress::expect();
     let t = move || &lesson::texts(state.lang.get()).quiz_step;
     // Reaching the last step counts as doing it: the quiz has no single "run".
