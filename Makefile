@@ -118,7 +118,7 @@ site:
 	  rm $(SITE)/split/$(OUTPUT_NAME).wasm && \
 	  for part in $(SITE)/wasm.tmp/$(OUTPUT_NAME)_bg.wasm $(SITE)/split/*.wasm; do \
 	    $(WASM_OPT) -Oz $(WASM_FEATURES) -o $(SITE)/wasm.tmp/$$(basename $$part).opt $$part && \
-	    mv $(SITE)/wasm.tmp/$$(basename $$part).opt $(SITE)/wasm.tmp/$$(basename $$part); \
+	    mv $(SITE)/wasm.tmp/$$(basename $$part).opt $(SITE)/wasm.tmp/$$(basename $$part) || exit 1; \
 	  done && \
 	  cp $(SITE)/split/*.js $(SITE)/wasm.tmp/ && \
 	  rm -rf $(SITE)/wasm && mv $(SITE)/wasm.tmp $(SITE)/wasm; \

@@ -24,6 +24,9 @@ const HASH = /^[0-9a-f]{16}$/;
 
 // Check every input before writing anything, so a half-built site leaves the old state intact.
 const missing = [join(wasmDir, JS), join(wasmDir, WASM), join(dir, CSS)].filter((p) => !existsSync(p));
+// The JS imports the loader of the second WASM file: without it the page would not start.
+if (!missing.length && readFileSync(join(wasmDir, JS), "utf8").includes(`"./${LOADER}"`) && !existsSync(join(wasmDir, LOADER)))
+  missing.push(join(wasmDir, LOADER));
 if (missing.length) fail(`missing input (run \`make site\` first): ${missing.join(", ")}`);
 
 const manifestPath = join(dir, "manifest.json");
@@ -39,19 +42,26 @@ const css = readFileSync(join(dir, CSS));
 const cssName = `${output}.${hash(css)}.css`;
 publish(join(dir, CSS), cssName);
 
+// The generation before this one stays, so a page opened before this build can still fetch
+// its files (the second WASM file is fetched late, and again after a failure). A rebuild
+// that changed nothing keeps the same generation before it.
+const current = { js: `${setHash}/${JS}`, wasm: `${setHash}/${WASM}`, css: cssName };
+if (set.includes(LOADER)) current.loader = `${setHash}/${LOADER}`;
+const unchanged = previous && previous.js === current.js && previous.css === current.css;
+const before = unchanged ? previous.before ?? [] : previous ? generation(previous) : [];
+const manifest = { ...current, before };
+
 // Only now may a server see the new names: every file it names exists.
-const manifest = { js: `${setHash}/${JS}`, wasm: `${setHash}/${WASM}`, css: cssName };
-if (set.includes(LOADER)) manifest.loader = `${setHash}/${LOADER}`;
 const text = JSON.stringify(manifest) + "\n";
 if (!existsSync(manifestPath) || readFileSync(manifestPath, "utf8") !== text) writeAtomic(manifestPath, text);
 
-// Keep this generation and the one before it, so a page opened before this build can still
-// fetch its files; older sets and CSS go. The unhashed originals never match.
-const keep = new Set([manifest, previous ?? {}].flatMap((m) => [m.css, m.js?.split("/")[0]]));
-const hashedCss = new RegExp(`^(${output}\\.[0-9a-f]{16}\\.css)(\\.br|\\.gz)?$`);
+// Older generations go: hashed sets and CSS, and what builds before the split wrote (a hashed
+// JS and WASM each, and unhashed copies). The CSS input `<output>.css` never matches.
+const keep = new Set([...generation(manifest), ...before]);
+const old = new RegExp(`^(${output}\\.[0-9a-f]{16}\\.css|${output}(_bg)?\\.[0-9a-f]{16}\\.(js|wasm)|${output}\\.js|${output}_bg\\.wasm)(\\.br|\\.gz)?$`);
 for (const file of readdirSync(dir)) {
-  const generation = HASH.test(file) ? file : hashedCss.exec(file)?.[1];
-  if (generation && !keep.has(generation)) {
+  const name = HASH.test(file) ? file : old.exec(file)?.[1];
+  if (name && !keep.has(name)) {
     rmSync(join(dir, file), { recursive: true });
     console.log(`removed ${file}`);
   }
@@ -84,6 +94,12 @@ function publish(source, name) {
   }
   const size = (suffix) => statSync(target + suffix).size;
   rows.push([name, bytes.length, size(".gz"), size(".br")]);
+}
+
+/// What a manifest's page needs under `pkg/`: the set's directory (or, from before the split,
+/// the files themselves) and the CSS.
+function generation(m) {
+  return [...new Set([m.js, m.wasm, m.css, m.loader].filter(Boolean).map((name) => name.split("/")[0]))];
 }
 
 function hash(bytes) {

@@ -148,7 +148,7 @@ async fn caching(request: Request, next: Next) -> Response {
 }
 
 /// What `frontend/pack.mjs` named by hash: the WASM set's directory (`<16 hex digits>/…`)
-/// or the CSS (`name.<16 hex digits>.css`).
+/// or a file named `name.<16 hex digits>.ext` (the CSS; before the split, the JS and WASM).
 fn is_hashed(path: &str) -> bool {
     let is_hash = |part: &str| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit());
     let path = path.strip_prefix("/pkg/").unwrap_or(path);

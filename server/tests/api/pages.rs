@@ -15,14 +15,16 @@ async fn health_answers_when_the_database_does() {
     assert_eq!(health["leaseSecs"], 30);
 }
 
-/// A built site in a temp directory, as `make site` lays it out: hashed files, their
-/// precompressed copies, and the manifest naming them.
+/// A built site in a temp directory, as `make site` lays it out: the WASM set in a directory
+/// named by its hash, the CSS under a hashed name, their precompressed copies, and the
+/// manifest naming them.
 struct TempSite {
     dir: tempfile::TempDir,
 }
 
-const JS: &str = "idempotency_lab.0123456789abcdef.js";
-const WASM: &str = "idempotency_lab_bg.0123456789abcdef.wasm";
+const JS: &str = "0123456789abcdef/idempotency_lab.js";
+const WASM: &str = "0123456789abcdef/idempotency_lab_bg.wasm";
+const LOADER: &str = "0123456789abcdef/__wasm_split.js";
 const CSS: &str = "idempotency_lab.fedcba9876543210.css";
 
 impl TempSite {
@@ -31,7 +33,13 @@ impl TempSite {
             dir: tempfile::tempdir().unwrap(),
         };
         std::fs::create_dir(site.pkg()).unwrap();
-        for (name, content) in [(JS, "export default 1;"), (WASM, "\0asm"), (CSS, "p{}")] {
+        let files = [
+            (JS, "export default 1;"),
+            (WASM, "\0asm"),
+            (LOADER, "export const x = 1;"),
+            (CSS, "p{}"),
+        ];
+        for (name, content) in files {
             site.write(name, content.as_bytes());
             site.write(&format!("{name}.br"), format!("br:{content}").as_bytes());
             site.write(&format!("{name}.gz"), format!("gz:{content}").as_bytes());
@@ -46,7 +54,9 @@ impl TempSite {
     }
 
     fn write(&self, name: &str, bytes: &[u8]) {
-        std::fs::write(self.pkg().join(name), bytes).unwrap();
+        let path = self.pkg().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
     }
 
     /// Writes the manifest, stamped a second later than before so the change shows even on
@@ -54,7 +64,9 @@ impl TempSite {
     fn name_bundle(&self, js: &str, wasm: &str, css: &str) {
         let path = self.pkg().join("manifest.json");
         let before = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        let manifest = serde_json::json!({ "js": js, "wasm": wasm, "css": css });
+        let set = js.split('/').next().unwrap();
+        let loader = format!("{set}/__wasm_split.js");
+        let manifest = serde_json::json!({ "js": js, "wasm": wasm, "css": css, "loader": loader });
         std::fs::write(&path, manifest.to_string()).unwrap();
         if let Some(before) = before {
             let file = std::fs::File::options().write(true).open(&path).unwrap();
@@ -94,7 +106,7 @@ async fn the_lab_page_is_rendered_on_the_server_and_links_the_built_bundle() {
     assert!(header(&page, "content-type").starts_with("text/html"));
     let html = page.text().await.unwrap();
     assert!(html.contains("Idempotency keys lab"), "{html}");
-    for name in [JS, WASM, CSS] {
+    for name in [JS, WASM, LOADER, CSS] {
         assert!(
             html.contains(&format!("/pkg/{name}")),
             "the page links {name}"
@@ -284,7 +296,7 @@ async fn a_new_build_is_linked_on_the_next_load_without_a_restart() {
     let before = get(&app, "/", &[]).await;
     let etag = header(&before, "etag").to_string();
     let before_policy = header(&before, "content-security-policy").to_string();
-    let new_js = "idempotency_lab.1111111111111111.js";
+    let new_js = "1111111111111111/idempotency_lab.js";
     site.write(new_js, b"export default 2;");
     site.name_bundle(new_js, WASM, CSS);
 
