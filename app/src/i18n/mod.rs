@@ -3,6 +3,12 @@
 //!
 //! The texts are grouped per panel, so each panel's words sit together. Both languages name
 //! every field of every group: a text missing in one of them does not compile.
+//!
+//! The groups are in two structs, by which WASM file draws them: `Texts` for what the first
+//! file draws (the frame, the order panel, its status line), `PanelTexts` for the panels the
+//! second file builds (`pages/deferred.rs`), and `lesson.rs` for the lesson's steps, also
+//! drawn by the second file. Code in the first file must not read the other two: a string is
+//! in the first file if any code there reaches it.
 
 mod en;
 mod ja;
@@ -71,8 +77,6 @@ impl Lang {
     }
 }
 
-/// Picks one text out of the current language's texts.
-pub type Text = fn(&Texts) -> &'static str;
 /// Picks one text out of the current language's panel texts.
 pub type PanelText = fn(&PanelTexts) -> &'static str;
 
@@ -106,7 +110,8 @@ pub struct PanelTexts {
     pub quiz: QuizTexts,
 }
 
-/// The masthead, the banners and the not-found page.
+/// The masthead, the links between pages, the banners, the first page's invitation and the
+/// not-found page.
 pub struct PageTexts {
     pub title: &'static str,
     pub tagline: &'static str,
