@@ -290,10 +290,19 @@ fn problem_text(answer: Option<&Answer>) -> (String, String) {
 /// answering. The tables' poll says it too, but it comes with the second WASM file.
 fn check_server(state: LabState) {
     spawn_local(async move {
-        let health = client::get_json::<crate::api::Health>("/health").await;
-        state.server_up.set(health.is_ok());
-        if let Ok(health) = health {
-            state.health.set(Some(health));
-        }
+        let up = ask_health(state).await;
+        state.server_up.set(up);
     });
+}
+
+/// Asks `/health` for the server's backend and expiry policy and keeps them; says whether the
+/// server answered.
+pub async fn ask_health(state: LabState) -> bool {
+    match client::get_json::<crate::api::Health>("/health").await {
+        Ok(health) => {
+            state.health.set(Some(health));
+            true
+        }
+        Err(_) => false,
+    }
 }

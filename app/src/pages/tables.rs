@@ -26,9 +26,7 @@ pub fn keep_fresh(state: LabState) {
 
 async fn fetch(state: LabState) {
     if state.health.with_untracked(Option::is_none) {
-        if let Ok(health) = client::get_json::<crate::api::Health>("/health").await {
-            state.health.set(Some(health));
-        }
+        crate::lab::driver::ask_health(state).await;
     }
     let orders = client::get_json("/orders?limit=200").await;
     let records = client::get_json("/idempotency-records?limit=200").await;
