@@ -5,6 +5,9 @@ use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::de::DeserializeOwned;
 
 use super::{KeyStore, Operation, Settings};
+use crate::api::{
+    CONTENT_TYPE, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, JSON_CONTENT_TYPE, LAB_LEASE, RETRY_AFTER,
+};
 use crate::i18n::{Lang, LANG_COOKIE};
 
 /// The pending operation, in the store the learner chose (`KeyStore`). By default
@@ -178,13 +181,11 @@ pub async fn send(
     let answer = Answer {
         status: response.status(),
         headers: headers.entries().collect(),
-        replayed: headers.get("idempotent-replayed").as_deref() == Some("true"),
+        replayed: headers.get(IDEMPOTENT_REPLAYED).as_deref() == Some("true"),
         lease: headers
-            .get("x-lab-lease")
+            .get(LAB_LEASE)
             .and_then(|v| super::LeaseNote::from_header(&v)),
-        retry_after: headers
-            .get("retry-after")
-            .and_then(|v| v.trim().parse().ok()),
+        retry_after: headers.get(RETRY_AFTER).and_then(|v| v.trim().parse().ok()),
         body: response.text().await.map_err(|e| e.to_string())?,
     };
     Ok(answer)
@@ -193,7 +194,7 @@ pub async fn send(
 /// `POST`s `body` as JSON: the answer, or `Err` for a network failure.
 pub async fn post_json<T: serde::Serialize>(path: &str, body: &T) -> Result<Answer, String> {
     let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
-    let headers = [("Content-Type", "application/json".to_string())];
+    let headers = [(CONTENT_TYPE, JSON_CONTENT_TYPE.to_string())];
     send("POST", path, &headers, Some(json), 10_000).await
 }
 
@@ -331,8 +332,8 @@ pub async fn demonstrate_mismatch(lang: Lang) -> String {
     let mut statuses = Vec::new();
     for qty in [1, 2] {
         let headers = [
-            ("Content-Type", "application/json".to_string()),
-            ("Idempotency-Key", key.clone()),
+            (CONTENT_TYPE, JSON_CONTENT_TYPE.to_string()),
+            (IDEMPOTENCY_KEY, key.clone()),
         ];
         let json = serde_json::to_string(&body(qty)).unwrap_or_default();
         match send("POST", "/orders", &headers, Some(json), 10_000).await {

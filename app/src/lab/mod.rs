@@ -10,6 +10,7 @@ pub mod driver;
 pub mod operation;
 pub mod retry;
 
+pub use crate::api::LeaseNote;
 pub use operation::Operation;
 
 use leptos::prelude::*;
@@ -106,25 +107,6 @@ pub enum Explain {
     },
     /// The page was reloaded while this attempt was on its way.
     Interrupted,
-}
-
-/// The server's `X-Lab-Lease` note: the request outlived its lease, and then…
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LeaseNote {
-    /// …nobody had taken the key over, so its commit still went through.
-    OutlivedCommitted,
-    /// …another request had taken the key over; the commit was fenced off.
-    OutlivedFenced,
-}
-
-impl LeaseNote {
-    pub fn from_header(value: &str) -> Option<Self> {
-        match value {
-            "outlived-committed" => Some(Self::OutlivedCommitted),
-            "outlived-fenced" => Some(Self::OutlivedFenced),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,8 @@
 //!
 //! After `MAX_FAILED_ATTEMPTS` answers of the last-but-one kind the client stops on its own.
 
+use crate::api::ProblemType;
+
 /// After this many failed attempts (no answer, or a 5xx) the page stops on its own; the
 /// learner may send again.
 pub const MAX_FAILED_ATTEMPTS: u32 = 8;
@@ -22,9 +24,6 @@ pub const REQUEST_TIMEOUT_MS: u32 = 15_000;
 pub const LOST_RESPONSE_TIMEOUT_MS: u32 = 400;
 /// …and asks the server to take at least this long, so the answer really is lost.
 pub const LOST_RESPONSE_MIN_DELAY_MS: u32 = 1_500;
-
-/// The problem type of a server-issued key that expired unused.
-pub const ISSUED_KEY_EXPIRED: &str = "/problems/issued-key-expired";
 
 /// What the loop does after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +65,11 @@ pub fn judge(
             Next::RetryAfterMs(retry_after.unwrap_or(1).clamp(1, 30) * 1000),
         ),
         422 => (Outcome::Mismatch, Next::Stop),
-        400 if problem_type == Some(ISSUED_KEY_EXPIRED) => (Outcome::KeyExpired, Next::NeedNewKey),
+        400 if problem_type.and_then(ProblemType::from_uri)
+            == Some(ProblemType::IssuedKeyExpired) =>
+        {
+            (Outcome::KeyExpired, Next::NeedNewKey)
+        }
         500..=599 => (Outcome::Problem, no_answer(failure)),
         _ => (Outcome::Problem, Next::Stop),
     }
@@ -147,7 +150,7 @@ mod tests {
     #[test]
     fn expired_issued_key_asks_for_a_new_one() {
         assert_eq!(
-            judge(400, false, None, Some(ISSUED_KEY_EXPIRED), 1),
+            judge(400, false, None, Some("/problems/issued-key-expired"), 1),
             (Outcome::KeyExpired, Next::NeedNewKey)
         );
         // Another 400 is the request's own fault.

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{OrderItem, MAX_ITEMS, MAX_QTY};
+use crate::api::{OrderItem, ProblemType, MAX_ITEMS, MAX_QTY};
 use crate::i18n::{fill, StatusTexts};
 use crate::lab::{driver, short_key, use_lab, Activity, Explain, KeyMode, Operation, Phase};
 
@@ -313,11 +313,12 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn page(self) -> &'static str {
+    fn page(self) -> String {
         match self {
-            Self::InFlight => "/problems/request-in-flight",
-            Self::KeyReused => "/problems/idempotency-key-reused",
+            Self::InFlight => ProblemType::RequestInFlight,
+            Self::KeyReused => ProblemType::IdempotencyKeyReused,
         }
+        .uri()
     }
 
     fn words(self, texts: &'static StatusTexts) -> &'static str {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{ExpireKeyRequest, IdempotencyRecordView, Order, RecordStateView};
+use crate::api::{Backend, ExpireKeyRequest, IdempotencyRecordView, Order, RecordStateView};
 use crate::i18n::{fill, PanelText, PanelTexts};
 use crate::lab::{client, short_key, use_lab, LabState};
 
@@ -150,9 +150,9 @@ pub fn RecordsTable() -> impl IntoView {
     view! {
         <h2 id="records-heading">{move || texts().tables.records}</h2>
         <p class="backend" data-testid="backend">
-            {move || state.health.with(|health| match health.as_ref().map(|h| h.backend.as_str()) {
-                Some("postgres") => texts().tables.kept_in_postgres,
-                Some(_) => texts().tables.kept_in_sqlite,
+            {move || state.health.with(|health| match health.as_ref().map(|h| h.backend) {
+                Some(Backend::Postgres) => texts().tables.kept_in_postgres,
+                Some(Backend::Sqlite) => texts().tables.kept_in_sqlite,
                 None => "",
             })}
         </p>

@@ -1,6 +1,6 @@
 //! Lab-only endpoints and the small ones every service has.
 
-use app::api::Health;
+use app::api::{Backend, Health};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -22,10 +22,12 @@ use crate::AppState;
 )]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.storage.ping().await.map_err(ApiError::Unavailable)?;
+    let backend = Backend::from_name(state.storage.kind())
+        .expect("the storage names one of the API's backends");
     Ok(Json(Health {
         status: "ok".into(),
         database: "ok".into(),
-        backend: state.storage.kind().into(),
+        backend,
         record_ttl_secs: state.record_ttl.as_secs(),
         issued_key_ttl_secs: state.issued_key_ttl.as_secs(),
         lease_secs: state.lease.as_secs(),
