@@ -1,5 +1,6 @@
 use clap::Parser;
 use server::config::{Config, LogFormat};
+use server::{AppState, Application};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -16,50 +17,25 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::parse();
     init_logs(config.log_format);
-    let state = server::AppState::open(&config).await?;
     if config.wipe_lab {
+        let state = AppState::open(&config).await?;
         state.storage.reset_lab(None).await?;
         println!("wiped every learner's orders and idempotency records");
         return Ok(());
     }
-    let listeners = server::bind(&config).await?;
+    let application = Application::build(&config).await?;
     // Watched before the port is announced: a SIGTERM right after it still stops us cleanly.
     let stop = stop_signal()?;
-    for listener in &listeners {
+    for address in application.addresses()? {
         // Tests and scripts read this line to learn the port.
-        println!("listening on http://{}", listener.local_addr()?);
+        println!("listening on http://{address}");
     }
     if config.host.is_none() {
-        println!(
-            "open http://localhost:{} in a browser",
-            listeners[0].local_addr()?.port()
-        );
+        println!("open http://localhost:{} in a browser", application.port()?);
     }
     // SIGTERM or Ctrl-C: stop accepting, answer the requests in flight, finish the operations
-    // whose clients left, store the counters, exit 0. All of it within one lease: by then
-    // another process could take a dead claim over anyway.
-    let (stopped_tx, stopped) = tokio::sync::oneshot::channel();
-    let signal = async move {
-        stop.await;
-        let _ = stopped_tx.send(());
-    };
-    let serving = server::serve(listeners, server::app(state.clone()), signal);
-    tokio::pin!(serving);
-    let deadline = tokio::select! {
-        served = &mut serving => { served?; return Ok(()); }
-        _ = stopped => tokio::time::Instant::now() + config.lease,
-    };
-    tracing::info!("stopping: answering the requests in flight");
-    if tokio::time::timeout_at(deadline, &mut serving)
-        .await
-        .is_err()
-    {
-        tracing::warn!("requests still open after one lease; closing them");
-    }
-    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-    if server::finish(&state, left).await {
-        tracing::info!("stopped: every operation finished and every count stored");
-    }
+    // whose clients left, store the counters, exit 0.
+    application.run_until_stopped(stop).await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use super::error::{ApiError, Missing};
 use super::extract;
 use crate::idempotency::record::KeyExpiry;
 use crate::idempotency::IN_FLIGHT_RETRY_AFTER;
-use crate::AppState;
+use crate::state::AppState;
 
 /// `GET /health`: 200 when the database answers.
 #[utoipa::path(

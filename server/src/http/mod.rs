@@ -22,7 +22,7 @@ use error::ProblemInJapanese;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// The JSON API. Each route is registered with its OpenAPI operation (`routes!` reads the
 /// method and path from the handler's `#[utoipa::path]`), so `/openapi.json` lists them all.

@@ -15,8 +15,8 @@ use super::error::{ApiError, FieldProblem, Missing};
 use super::extract::{self, LabIssue};
 use crate::idempotency::record::{Record, RecordState, StoredResponse};
 use crate::idempotency::{Attempt, Lease, Outcome};
+use crate::state::AppState;
 use crate::time::rfc3339;
-use crate::AppState;
 
 /// `POST /orders`: create an order once per Idempotency-Key.
 #[utoipa::path(

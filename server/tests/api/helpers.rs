@@ -10,6 +10,7 @@ use std::time::Duration;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use server::config::Config;
+use server::{AppState, Application};
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -19,7 +20,7 @@ pub struct TestApp {
     pub client: Client,
     /// The running server's state: its storage, for what HTTP does not show (the writer's
     /// transaction count, injected faults).
-    pub state: server::AppState,
+    pub state: AppState,
     _database: TestDatabase,
 }
 
@@ -34,13 +35,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.host = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
     config.port = 0;
     configure(&mut config);
-    let state = server::AppState::open(&config)
+    let application = Application::build(&config)
         .await
-        .expect("the server starts");
-    let listeners = server::bind(&config).await.expect("a free port");
-    let base = format!("http://{}", listeners[0].local_addr().unwrap());
-    let router = server::app(state.clone());
-    tokio::spawn(server::serve(listeners, router, std::future::pending()));
+        .expect("the server starts on a free port");
+    let base = format!("http://{}", application.addresses().unwrap()[0]);
+    let state = application.state().clone();
+    // As `main` runs it, with a stop signal that never comes: the test's runtime ends it.
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
     TestApp {
         base,
         client: Client::new(),
