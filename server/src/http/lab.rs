@@ -1,14 +1,12 @@
 //! Lab-only endpoints and the small ones every service has.
 
 use app::api::{Backend, Health};
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 
 use super::error::{ApiError, Missing};
-use super::extract;
+use super::extract::{self, JsonBody, LabControlsOn};
 use crate::idempotency::record::KeyExpiry;
 use crate::idempotency::IN_FLIGHT_RETRY_AFTER;
 use crate::state::AppState;
@@ -46,10 +44,9 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 )]
 pub async fn reset(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    _: LabControlsOn,
+    JsonBody(body): JsonBody,
 ) -> Result<StatusCode, ApiError> {
-    let body = lab_body(&state, &headers, body)?;
     let learner = extract::reset_body(&body)?;
     state.storage.reset_lab(Some(&learner.user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -72,10 +69,9 @@ pub async fn reset(
 )]
 pub async fn expire_key(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    _: LabControlsOn,
+    JsonBody(body): JsonBody,
 ) -> Result<StatusCode, ApiError> {
-    let body = lab_body(&state, &headers, body)?;
     let (user_id, key) = extract::expire_key_body(&body)?;
     match state.storage.expire_key(&user_id, &key).await? {
         KeyExpiry::Expired => Ok(StatusCode::NO_CONTENT),
@@ -84,19 +80,6 @@ pub async fn expire_key(
             retry_after_secs: IN_FLIGHT_RETRY_AFTER.as_secs(),
         }),
     }
-}
-
-/// A lab endpoint's JSON body, read only while the lab's controls are on.
-fn lab_body(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Bytes, ApiError> {
-    if !state.lab_controls {
-        return Err(ApiError::LabControlsOff);
-    }
-    extract::require_json(headers)?;
-    body.map_err(extract::body_rejection)
 }
 
 /// Any API path that matches no route: JSON, never the HTML page.

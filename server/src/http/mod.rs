@@ -12,13 +12,14 @@ pub mod problem_types;
 use app::i18n::Lang;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use axum::routing::any;
 use axum::{Extension, Router};
 use error::ProblemInJapanese;
+use extract::RequestLang;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -55,7 +56,7 @@ pub fn api_routes(state: AppState) -> Router {
 /// Problems in the request's language: the lab's `lab_lang` cookie, else the first language of
 /// `Accept-Language` the lab speaks, else English. `Content-Language` says which it is.
 pub async fn in_request_language(request: Request, next: Next) -> Response {
-    let lang = request_lang(request.headers());
+    let RequestLang(lang) = RequestLang::of(request.headers());
     let mut response = next.run(request).await;
     let Some(ProblemInJapanese(japanese)) = response.extensions_mut().remove() else {
         return response;
@@ -69,14 +70,6 @@ pub async fn in_request_language(request: Request, next: Next) -> Response {
         HeaderValue::from_static(lang.code()),
     );
     response
-}
-
-fn request_lang(headers: &HeaderMap) -> Lang {
-    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
-    header(header::COOKIE)
-        .and_then(Lang::from_cookie_header)
-        .or_else(|| header(header::ACCEPT_LANGUAGE).and_then(Lang::from_accept_language))
-        .unwrap_or_default()
 }
 
 /// Headers every response carries. A page brings its own script policy (`pages.rs`);

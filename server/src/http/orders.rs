@@ -1,19 +1,20 @@
 //! The order endpoints. Thin on purpose: read the request, hand it to the idempotency
 //! lifecycle, turn its outcome into HTTP.
 
-use app::api::{IdempotencyRecordView, Order, RecordStateView, IDEMPOTENT_REPLAYED, LAB_LEASE};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use app::api::{
+    IdempotencyRecordView, Order, RecordStateView, IDEMPOTENT_REPLAYED, LAB_FAIL_PREPARE, LAB_LEASE,
+};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
 
 use super::access_log;
-use super::error::{ApiError, FieldProblem, Missing};
-use super::extract::{self, LabIssue};
-use crate::idempotency::record::{Record, RecordState, StoredResponse};
+use super::error::{ApiError, Missing};
+use super::extract::{self, JsonBody, LabDelay, LabFail, LabIssue, ListQuery};
+use crate::idempotency::record::{
+    IdempotencyKey, LabOperation, Record, RecordState, StoredResponse,
+};
 use crate::idempotency::{Attempt, Lease, Outcome};
 use crate::state::AppState;
 use crate::time::rfc3339;
@@ -33,14 +34,11 @@ use crate::time::rfc3339;
 )]
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    key: IdempotencyKey,
+    LabDelay(delay): LabDelay,
+    lab_operation: Option<LabOperation>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let key = extract::idempotency_key(&headers)?;
-    let delay = extract::lab_delay(&headers, state.lab_controls, state.max_lab_delay_ms)?;
-    let lab_operation = extract::lab_operation(&headers, state.lab_controls)?;
-    extract::require_json(&headers)?;
-    let body = body.map_err(extract::body_rejection)?;
     let request = extract::order_body(&body)?;
     let source = state
         .issued_keys
@@ -79,10 +77,10 @@ pub async fn create(
 )]
 pub async fn prepare(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    issue: LabIssue,
+    fail: LabFail,
 ) -> Result<Response, ApiError> {
-    let issue = extract::lab_issue(&headers, state.lab_controls)?;
-    if extract::lab_fails(&headers, state.lab_controls, "prepare") {
+    if fail.fails(LAB_FAIL_PREPARE) {
         return Err(ApiError::FailedOnPurpose);
     }
     let now = state.storage.now_ms();
@@ -91,29 +89,6 @@ pub async fn prepare(
         LabIssue::Expired => state.issued_keys.issue_expired(now),
     };
     Ok((StatusCode::CREATED, Json(prepared)).into_response())
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only this learner's orders.
-    user_id: Option<String>,
-    /// How many, newest first: 100 unless given, at most 500 (a larger number means 500).
-    #[param(minimum = 0, maximum = 65535)]
-    limit: Option<u16>,
-}
-
-const DEFAULT_LIST_LIMIT: u16 = 100;
-const MAX_LIST_LIMIT: u16 = 500;
-
-fn list_limit(query: &ListQuery) -> i64 {
-    i64::from(
-        query
-            .limit
-            .unwrap_or(DEFAULT_LIST_LIMIT)
-            .clamp(1, MAX_LIST_LIMIT),
-    )
 }
 
 /// `GET /orders?userId=&limit=`: newest first.
@@ -126,12 +101,11 @@ fn list_limit(query: &ListQuery) -> i64 {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: ListQuery,
 ) -> Result<Json<Vec<Order>>, ApiError> {
-    let Query(query) = query.map_err(query_rejection)?;
     let orders = state
         .storage
-        .list_orders(query.user_id.as_deref(), list_limit(&query))
+        .list_orders(query.user_id.as_deref(), query.limit())
         .await?;
     Ok(Json(orders))
 }
@@ -167,11 +141,10 @@ pub async fn get(
 )]
 pub async fn records(
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: ListQuery,
 ) -> Result<Json<Vec<IdempotencyRecordView>>, ApiError> {
-    let Query(query) = query.map_err(query_rejection)?;
     let now = state.storage.now_ms();
-    let records = state.storage.list_records(list_limit(&query)).await?;
+    let records = state.storage.list_records(query.limit()).await?;
     Ok(Json(
         records.into_iter().map(|r| record_view(r, now)).collect(),
     ))
@@ -244,11 +217,4 @@ fn stored(response: StoredResponse, replayed: bool, lease: Lease) -> Response {
         headers.insert(LAB_LEASE, HeaderValue::from_static(value));
     }
     http
-}
-
-fn query_rejection(rejection: QueryRejection) -> ApiError {
-    ApiError::InvalidField {
-        field: "query".into(),
-        problem: FieldProblem::Query(rejection.body_text()),
-    }
 }

@@ -4,11 +4,12 @@
 //! script, so they add nothing to the WASM.
 
 use app::i18n::Lang;
-use axum::extract::{Path, Request};
+use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::error::{ApiError, Missing};
+use super::extract::RequestLang;
 
 /// One problem type: its status, and in each language its title, what it means, and what to
 /// do next.
@@ -175,11 +176,10 @@ pub fn find(slug: &str) -> Option<&'static ProblemType> {
         body = String
     ))
 )]
-pub async fn page(Path(slug): Path<String>, request: Request) -> Response {
+pub async fn page(Path(slug): Path<String>, RequestLang(lang): RequestLang) -> Response {
     let Some(problem) = find(&slug) else {
         return ApiError::NotFound(Missing::ProblemType).into_response();
     };
-    let lang = super::request_lang(request.headers());
     let [title, meaning, what_to_do] = match lang {
         Lang::En => problem.en,
         Lang::Ja => problem.ja,

@@ -1,111 +1,59 @@
-//! Reading an order request: its key, its lab headers and its body, each checked before the
-//! key is claimed, so that bad input is refused without storing anything.
-
-use std::time::Duration;
+//! Request bodies: JSON only, read whole (up to the limit), then parsed and checked, the
+//! error naming the field at fault.
 
 use app::api::{
-    CreateOrderRequest, ExpireKeyRequest, FieldError, FieldRule, ResetRequest, IDEMPOTENCY_KEY,
-    LAB_DELAY_MS, LAB_FAIL, LAB_ISSUE, LAB_OPERATION,
+    CreateOrderRequest, ExpireKeyRequest, FieldError, FieldRule, ResetRequest, MAX_BODY_BYTES,
 };
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::error::{ApiError, FieldProblem};
-use crate::idempotency::record::{IdempotencyKey, LabOperation};
+use crate::http::error::{ApiError, FieldProblem};
+use crate::idempotency::record::IdempotencyKey;
 
-/// The one `Idempotency-Key` of a request, quoted (IETF) or bare.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
-    // `get` would show only the first of several headers; several keys are ambiguous.
-    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
-    let value = values.next().ok_or(ApiError::MissingKey)?;
-    if values.next().is_some() {
-        return Err(ApiError::SeveralKeys);
-    }
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::MalformedKey("the key may hold only visible ASCII characters"))?;
-    IdempotencyKey::parse(text).map_err(ApiError::MalformedKey)
-}
+/// A body declared as JSON, read whole: refused as not JSON (415) before it is read, and as
+/// too large (413) or cut short while it is.
+pub struct JsonBody(pub Bytes);
 
-/// The lab's pause between claim and commit, at most `max_ms`; zero when the header is absent
-/// or the lab's controls are off.
-pub fn lab_delay(
-    headers: &HeaderMap,
-    lab_controls: bool,
-    max_ms: u64,
-) -> Result<Duration, ApiError> {
-    let Some(value) = headers.get(LAB_DELAY_MS).filter(|_| lab_controls) else {
-        return Ok(Duration::ZERO);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .filter(|ms| *ms <= max_ms)
-        .map(Duration::from_millis)
-        .ok_or(ApiError::InvalidLabDelay { max: max_ms })
-}
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
 
-/// The lab's `X-Lab-Fail: <step>` switch, honoured only while the lab's controls are on.
-pub fn lab_fails(headers: &HeaderMap, lab_controls: bool, step: &str) -> bool {
-    lab_controls && headers.get(LAB_FAIL).is_some_and(|value| value == step)
-}
-
-/// The lab's `X-Lab-Operation`, checked; `None` when it is absent or the lab's controls are
-/// off. Outside the lab it means nothing, so a bad value is not worth refusing an order there.
-pub fn lab_operation(
-    headers: &HeaderMap,
-    lab_controls: bool,
-) -> Result<Option<LabOperation>, ApiError> {
-    let Some(value) = headers.get(LAB_OPERATION).filter(|_| lab_controls) else {
-        return Ok(None);
-    };
-    let text = value.to_str().map_err(|_| ApiError::InvalidLabOperation)?;
-    let operation = LabOperation::parse(text).map_err(|_| ApiError::InvalidLabOperation)?;
-    Ok(Some(operation))
-}
-
-/// Which key `POST /orders/prepare` issues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LabIssue {
-    /// A key valid for the issued-key TTL: what every client gets.
-    Fresh,
-    /// The lab's `X-Lab-Issue: expired`: signed, but already past its expiry.
-    Expired,
-}
-
-/// The lab's `X-Lab-Issue`. Unlike the headers that only shape a request, this one asks for a
-/// different answer, so with the lab's controls off it is refused rather than ignored: a
-/// learner must not take a valid key for the expired one asked for.
-pub fn lab_issue(headers: &HeaderMap, lab_controls: bool) -> Result<LabIssue, ApiError> {
-    let Some(value) = headers.get(LAB_ISSUE) else {
-        return Ok(LabIssue::Fresh);
-    };
-    if !lab_controls {
-        return Err(ApiError::LabControlsOff);
-    }
-    if value == "expired" {
-        Ok(LabIssue::Expired)
-    } else {
-        Err(ApiError::InvalidLabIssue)
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        require_json(request.headers())?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        Ok(Self(body))
     }
 }
 
 /// `application/json`, or any `application/<something>+json`, with or without parameters.
-pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .map(|value| value.trim().to_ascii_lowercase())
         .ok_or(ApiError::UnsupportedMediaType)?;
-    let is_json = media_type == "application/json"
+    let is_json = media_type == app::api::JSON_CONTENT_TYPE
         || (media_type.starts_with("application/") && media_type.ends_with("+json"));
     if is_json {
         Ok(())
     } else {
         Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+/// A body axum could not read: too large, or cut off.
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::BodyTooLarge {
+            limit: MAX_BODY_BYTES,
+        }
+    } else {
+        ApiError::UnreadableBody(rejection.body_text())
     }
 }
 
@@ -165,17 +113,6 @@ fn json_object<T: DeserializeOwned>(body: &[u8], example: &'static str) -> Resul
         problem: FieldProblem::TrailingText(error.to_string()),
     })?;
     Ok(value)
-}
-
-/// A body axum could not read: too large, or cut off.
-pub fn body_rejection(rejection: BytesRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::BodyTooLarge {
-            limit: app::api::MAX_BODY_BYTES,
-        }
-    } else {
-        ApiError::UnreadableBody(rejection.body_text())
-    }
 }
 
 /// The JSON path of the field at fault. serde reports a missing field at its parent's path,
