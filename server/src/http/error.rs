@@ -1,12 +1,16 @@
 //! Every way an API request can fail, and the one place that turns it into
 //! `application/problem+json` (RFC 9457).
 
-use app::api::{FieldError, FieldRule, Problem, LAB_ISSUE, LAB_OPERATION, PROBLEM_CONTENT_TYPE};
+use app::api::{
+    FieldError, FieldRule, Problem, ProblemType, IDEMPOTENCY_KEY, LAB_ISSUE, LAB_OPERATION,
+    PROBLEM_CONTENT_TYPE,
+};
 use app::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::access_log::Outcome;
+use super::problem_texts;
 use crate::idempotency::IdempotencyError;
 use crate::storage::StorageError;
 
@@ -148,114 +152,52 @@ impl From<IdempotencyError> for ApiError {
 }
 
 impl ApiError {
-    /// Status, the problem type's slug (`/problems/<slug>`) and its title.
-    fn kind(&self) -> (StatusCode, &'static str, &'static str) {
-        use StatusCode as S;
+    /// The kind of problem, which sets the status, the `type` and the title.
+    pub fn problem_type(&self) -> ProblemType {
+        use ProblemType as P;
         match self {
-            Self::MissingKey => (
-                S::BAD_REQUEST,
-                "idempotency-key-missing",
-                "Idempotency-Key is missing",
-            ),
-            Self::SeveralKeys => (
-                S::BAD_REQUEST,
-                "idempotency-key-repeated",
-                "Several Idempotency-Key headers",
-            ),
-            Self::MalformedKey(_) => (
-                S::BAD_REQUEST,
-                "idempotency-key-malformed",
-                "Idempotency-Key is malformed",
-            ),
-            Self::ForgedIssuedKey => (
-                S::BAD_REQUEST,
-                "issued-key-invalid",
-                "Issued key is not valid",
-            ),
-            Self::ExpiredIssuedKey => (
-                S::BAD_REQUEST,
-                "issued-key-expired",
-                "Issued key has expired",
-            ),
-            Self::UnsupportedMediaType => (
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Body must be JSON",
-            ),
-            Self::BodyTooLarge { .. } => {
-                (S::PAYLOAD_TOO_LARGE, "body-too-large", "Body is too large")
-            }
-            Self::UnreadableBody(_) => {
-                (S::BAD_REQUEST, "invalid-body", "Body is not a valid order")
-            }
-            Self::InvalidField { .. } => {
-                (S::BAD_REQUEST, "invalid-body", "Body is not a valid order")
-            }
-            Self::InvalidLabDelay { .. } => (
-                S::BAD_REQUEST,
-                "invalid-lab-delay",
-                "X-Lab-Delay-Ms is invalid",
-            ),
-            Self::InvalidLabOperation => (
-                S::BAD_REQUEST,
-                "invalid-lab-operation",
-                "X-Lab-Operation is invalid",
-            ),
-            Self::InvalidLabIssue => (
-                S::BAD_REQUEST,
-                "invalid-lab-issue",
-                "X-Lab-Issue is invalid",
-            ),
-            Self::KeyReusedWithDifferentRequest => (
-                S::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency-Key is already used for a different request",
-            ),
-            Self::InFlight { .. } => (
-                S::CONFLICT,
-                "request-in-flight",
-                "A request with this key is in progress",
-            ),
-            Self::NotFound(_) => (S::NOT_FOUND, "not-found", "Not found"),
-            Self::MethodNotAllowed(_) => (
-                S::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-            ),
-            Self::FailedOnPurpose => (S::SERVICE_UNAVAILABLE, "lab-failure", "Failed on purpose"),
-            Self::LabControlsOff => (S::FORBIDDEN, "lab-controls-off", "Lab controls are off"),
-            Self::Unavailable(_) => (
-                S::SERVICE_UNAVAILABLE,
-                "database-unavailable",
-                "Database unavailable",
-            ),
-            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal-error", "Internal error"),
+            Self::MissingKey => P::IdempotencyKeyMissing,
+            Self::SeveralKeys => P::IdempotencyKeyRepeated,
+            Self::MalformedKey(_) => P::IdempotencyKeyMalformed,
+            Self::ForgedIssuedKey => P::IssuedKeyInvalid,
+            Self::ExpiredIssuedKey => P::IssuedKeyExpired,
+            Self::UnsupportedMediaType => P::UnsupportedMediaType,
+            Self::BodyTooLarge { .. } => P::BodyTooLarge,
+            Self::UnreadableBody(_) | Self::InvalidField { .. } => P::InvalidBody,
+            Self::InvalidLabDelay { .. } => P::InvalidLabDelay,
+            Self::InvalidLabOperation => P::InvalidLabOperation,
+            Self::InvalidLabIssue => P::InvalidLabIssue,
+            Self::KeyReusedWithDifferentRequest => P::IdempotencyKeyReused,
+            Self::InFlight { .. } => P::RequestInFlight,
+            Self::NotFound(_) => P::NotFound,
+            Self::MethodNotAllowed(_) => P::MethodNotAllowed,
+            Self::FailedOnPurpose => P::LabFailure,
+            Self::LabControlsOff => P::LabControlsOff,
+            Self::Unavailable(_) => P::DatabaseUnavailable,
+            Self::Internal(_) => P::InternalError,
         }
     }
 
     /// The problem in `lang`: the same type, status and field, the words in that language.
     pub fn to_problem(&self, lang: Lang) -> Problem {
-        let (status, slug, title) = self.kind();
-        let (title, detail) = match lang {
-            Lang::En => (title.to_owned(), self.to_string()),
-            Lang::Ja => {
-                let (title, detail) = self.japanese();
-                (title.to_owned(), detail)
-            }
+        let kind = self.problem_type();
+        let detail = match lang {
+            Lang::En => self.to_string(),
+            Lang::Ja => self.japanese(),
         };
         let field = match self {
             Self::InvalidField { field, .. } => Some(field.clone()),
             Self::MissingKey | Self::SeveralKeys | Self::MalformedKey(_) => {
-                Some("Idempotency-Key".into())
+                Some(IDEMPOTENCY_KEY.into())
             }
             Self::InvalidLabOperation => Some(LAB_OPERATION.into()),
             Self::InvalidLabIssue => Some(LAB_ISSUE.into()),
             _ => None,
         };
         Problem {
-            kind: format!("/problems/{slug}"),
-            title,
-            status: status.as_u16(),
+            kind: kind.uri(),
+            title: problem_texts::title(kind, lang).to_owned(),
+            status: kind.status(),
             detail,
             field,
         }

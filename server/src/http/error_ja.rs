@@ -1,99 +1,82 @@
-//! Every problem's title and detail in Japanese, written for Japanese readers rather than
-//! translated from the parser: a field's problem names the field and says what is wrong in
-//! Japanese; serde's and axum's English words are never passed through.
+//! Every problem's detail in Japanese (the titles are the problem pages', `problem_texts.rs`),
+//! written for Japanese readers rather than translated from the parser: a field's problem
+//! names the field and says what is wrong in Japanese; serde's and axum's English words are
+//! never passed through.
 
 use app::api::FieldRule;
 
 use super::error::{ApiError, FieldProblem};
 
 impl ApiError {
-    /// The title and the detail in Japanese.
-    pub(super) fn japanese(&self) -> (&'static str, String) {
+    /// The detail in Japanese.
+    pub(super) fn japanese(&self) -> String {
         use ApiError as E;
         match self {
-            E::MissingKey => (
-                "Idempotency-Key がありません",
-                "このリクエストには Idempotency-Key ヘッダーを付けて送ってください。".into(),
-            ),
-            E::SeveralKeys => (
-                "Idempotency-Key が複数あります",
+            E::MissingKey => {
+                "このリクエストには Idempotency-Key ヘッダーを付けて送ってください。".into()
+            }
+            E::SeveralKeys => {
                 "Idempotency-Key ヘッダーは 1 つだけ送ってください。このリクエストには複数あります。"
-                    .into(),
-            ),
-            E::MalformedKey(_) => (
-                "Idempotency-Key の形式が正しくありません",
+                .into()
+            }
+            E::MalformedKey(_) => {
                 "キーは 1〜255 文字の表示可能な ASCII 文字（空白や制御文字を含まない）で、そのまま、または引用符で囲んで送ってください。"
-                    .into(),
-            ),
-            E::ForgedIssuedKey => (
-                "発行キーが正しくありません",
+                .into()
+            }
+            E::ForgedIssuedKey => {
                 "このキーは srv_ で始まりますが、このサーバーが発行したものではないか、書き換えられています。"
-                    .into(),
-            ),
-            E::ExpiredIssuedKey => (
-                "発行キーの期限が切れています",
+                .into()
+            }
+            E::ExpiredIssuedKey => {
                 "このサーバー生成のキーは、注文に使われる前に期限が切れました。POST /orders/prepare で新しいキーを発行してもらってください。"
-                    .into(),
-            ),
-            E::UnsupportedMediaType => (
-                "本文は JSON で送ってください",
-                "Content-Type: application/json を付けて、本文を JSON で送ってください。".into(),
-            ),
-            E::BodyTooLarge { limit } => (
-                "本文が大きすぎます",
-                format!("本文は {limit} バイト以内にしてください。"),
-            ),
-            E::UnreadableBody(_) => (
-                "本文が正しくありません",
-                "本文を最後まで読み取れませんでした。".into(),
-            ),
-            E::InvalidField { field, problem } => ("本文が正しくありません", field_detail(field, problem)),
-            E::InvalidLabDelay { max } => (
-                "X-Lab-Delay-Ms が正しくありません",
-                format!("X-Lab-Delay-Ms は 0〜{max} のミリ秒（整数）にしてください。"),
-            ),
-            E::InvalidLabOperation => (
-                "X-Lab-Operation が正しくありません",
+                .into()
+            }
+            E::UnsupportedMediaType => {
+                "Content-Type: application/json を付けて、本文を JSON で送ってください。".into()
+            }
+            E::BodyTooLarge { limit } => {
+                format!("本文は {limit} バイト以内にしてください。")
+            }
+            E::UnreadableBody(_) => {
+                "本文を最後まで読み取れませんでした。".into()
+            }
+            E::InvalidField { field, problem } => field_detail(field, problem),
+            E::InvalidLabDelay { max } => {
+                format!("X-Lab-Delay-Ms は 0〜{max} のミリ秒（整数）にしてください。")
+            }
+            E::InvalidLabOperation => {
                 "X-Lab-Operation は英数字とハイフン（A-Z a-z 0-9 -）だけの 1〜64 文字（UUID など）にしてください。"
-                    .into(),
-            ),
-            E::InvalidLabIssue => (
-                "X-Lab-Issue が正しくありません",
-                "X-Lab-Issue に指定できる値は expired（期限が切れたキーを発行する）だけです。".into(),
-            ),
-            E::KeyReusedWithDifferentRequest => (
-                "この Idempotency-Key は別のリクエストに使われています",
-                "キーが指すのは、1 つの内容をもつ 1 つの操作です。別の注文をするには、新しいキーを送ってください。".into(),
-            ),
-            E::InFlight { retry_after_secs } => (
-                "このキーのリクエストを処理中です",
+                .into()
+            }
+            E::InvalidLabIssue => {
+                "X-Lab-Issue に指定できる値は expired（期限が切れたキーを発行する）だけです。".into()
+            }
+            E::KeyReusedWithDifferentRequest => {
+                "キーが指すのは、1 つの内容をもつ 1 つの操作です。別の注文をするには、新しいキーを送ってください。".into()
+            }
+            E::InFlight { retry_after_secs } => {
                 format!(
                     "{retry_after_secs} 秒後に、同じキーと内容で再送してください。最初のリクエストが終わっていれば、その応答が返ります。"
-                ),
-            ),
-            E::NotFound(what) => ("見つかりません", format!("{}が見つかりません。", what.japanese())),
-            E::MethodNotAllowed(_) => (
-                "このメソッドは使えません",
-                "このパスはこのメソッドを受け付けません。".into(),
-            ),
-            E::FailedOnPurpose => (
-                "わざと失敗させました",
+                )
+            }
+            E::NotFound(what) => format!("{}が見つかりません。", what.japanese()),
+            E::MethodNotAllowed(_) => {
+                "このパスはこのメソッドを受け付けません。".into()
+            }
+            E::FailedOnPurpose => {
                 "実験室の「次のキー発行を失敗させる」スイッチで、この呼び出しを失敗させました。何も発行も保存もしていないので、もう一度呼んでも安全です。"
-                    .into(),
-            ),
-            E::LabControlsOff => (
-                "実験用の操作は無効です",
-                "このサーバーでは実験用の操作が無効になっています。".into(),
-            ),
-            E::Unavailable(_) => (
-                "データベースに接続できません",
-                "データベースが応答していません。".into(),
-            ),
-            E::Internal(_) => (
-                "内部エラー",
+                .into()
+            }
+            E::LabControlsOff => {
+                "このサーバーでは実験用の操作が無効になっています。".into()
+            }
+            E::Unavailable(_) => {
+                "データベースが応答していません。".into()
+            }
+            E::Internal(_) => {
                 "予期しないエラーでリクエストが止まりました。何も保存されていないので、再送しても安全です。"
-                    .into(),
-            ),
+                .into()
+            }
         }
     }
 }

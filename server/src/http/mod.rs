@@ -7,6 +7,7 @@ mod extract;
 mod lab;
 pub mod openapi;
 mod orders;
+mod problem_texts;
 pub mod problem_types;
 
 use app::i18n::Lang;

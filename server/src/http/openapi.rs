@@ -7,12 +7,13 @@
 //!   schemas derived from the API types in `app::api` (derived only in the server's build);
 //! - what operations share, added here: the headers a request may carry (with the syntax the
 //!   server checks), and every problem an operation can answer with, under its status, its
-//!   `type` limited to the ones that operation sends (the statuses come from the problem pages).
+//!   `type` limited to the ones that operation sends (each with its `ProblemType::status`).
 
 use app::api::schema::IDEMPOTENCY_KEY_PATTERN;
 use app::api::{
-    Problem, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, LAB_DELAY_MS, LAB_FAIL, LAB_ISSUE, LAB_LEASE,
-    LAB_OPERATION, PROBLEM_CONTENT_TYPE,
+    LeaseNote, Problem, ProblemType, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, JSON_CONTENT_TYPE,
+    LAB_DELAY_MS, LAB_FAIL, LAB_FAIL_PREPARE, LAB_ISSUE, LAB_ISSUE_EXPIRED, LAB_LEASE,
+    LAB_OPERATION, PROBLEM_CONTENT_TYPE, RETRY_AFTER,
 };
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
@@ -20,8 +21,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
-
-use super::problem_types;
 
 /// The contract's front page and the schemas no single operation names.
 #[derive(OpenApi)]
@@ -47,66 +46,69 @@ use super::problem_types;
 )]
 pub struct ApiDoc;
 
-/// Which problems each operation can answer with, by their `/problems/{slug}`.
-const PROBLEMS: &[(&str, &str, &[&str])] = &[
-    (
-        "post",
-        "/orders",
-        &[
-            "idempotency-key-missing",
-            "idempotency-key-repeated",
-            "idempotency-key-malformed",
-            "issued-key-invalid",
-            "issued-key-expired",
-            "invalid-body",
-            "invalid-lab-delay",
-            "invalid-lab-operation",
-            "request-in-flight",
-            "body-too-large",
-            "unsupported-media-type",
-            "idempotency-key-reused",
-            "internal-error",
-        ],
-    ),
-    (
-        "post",
-        "/orders/prepare",
-        &["invalid-lab-issue", "lab-controls-off", "lab-failure"],
-    ),
-    ("get", "/orders", &["invalid-body", "internal-error"]),
-    ("get", "/orders/{id}", &["not-found", "internal-error"]),
-    (
-        "get",
-        "/idempotency-records",
-        &["invalid-body", "internal-error"],
-    ),
-    ("get", "/health", &["database-unavailable"]),
-    ("get", "/problems/{slug}", &["not-found"]),
-    (
-        "post",
-        "/lab/reset",
-        &[
-            "invalid-body",
-            "lab-controls-off",
-            "body-too-large",
-            "unsupported-media-type",
-            "internal-error",
-        ],
-    ),
-    (
-        "post",
-        "/lab/expire-key",
-        &[
-            "invalid-body",
-            "lab-controls-off",
-            "not-found",
-            "request-in-flight",
-            "body-too-large",
-            "unsupported-media-type",
-            "internal-error",
-        ],
-    ),
-];
+/// Which problems each operation can answer with.
+const PROBLEMS: &[(&str, &str, &[ProblemType])] = {
+    use ProblemType as P;
+    &[
+        (
+            "post",
+            "/orders",
+            &[
+                P::IdempotencyKeyMissing,
+                P::IdempotencyKeyRepeated,
+                P::IdempotencyKeyMalformed,
+                P::IssuedKeyInvalid,
+                P::IssuedKeyExpired,
+                P::InvalidBody,
+                P::InvalidLabDelay,
+                P::InvalidLabOperation,
+                P::RequestInFlight,
+                P::BodyTooLarge,
+                P::UnsupportedMediaType,
+                P::IdempotencyKeyReused,
+                P::InternalError,
+            ],
+        ),
+        (
+            "post",
+            "/orders/prepare",
+            &[P::InvalidLabIssue, P::LabControlsOff, P::LabFailure],
+        ),
+        ("get", "/orders", &[P::InvalidBody, P::InternalError]),
+        ("get", "/orders/{id}", &[P::NotFound, P::InternalError]),
+        (
+            "get",
+            "/idempotency-records",
+            &[P::InvalidBody, P::InternalError],
+        ),
+        ("get", "/health", &[P::DatabaseUnavailable]),
+        ("get", "/problems/{slug}", &[P::NotFound]),
+        (
+            "post",
+            "/lab/reset",
+            &[
+                P::InvalidBody,
+                P::LabControlsOff,
+                P::BodyTooLarge,
+                P::UnsupportedMediaType,
+                P::InternalError,
+            ],
+        ),
+        (
+            "post",
+            "/lab/expire-key",
+            &[
+                P::InvalidBody,
+                P::LabControlsOff,
+                P::NotFound,
+                P::RequestInFlight,
+                P::BodyTooLarge,
+                P::UnsupportedMediaType,
+                P::InternalError,
+            ],
+        ),
+    ]
+};
 
 /// The document served at `/openapi.json`, as bytes made once at start-up.
 #[derive(Clone)]
@@ -138,7 +140,7 @@ pub async fn document(Extension(Published(json)): Extension<Published>) -> Respo
     let mut response = json.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     response
 }
@@ -191,15 +193,17 @@ fn add_request_headers(paths: &mut Map<String, Value>, max_lab_delay_ms: u64) {
         header_parameter(
             LAB_FAIL,
             false,
-            "Lab: `prepare` makes this call fail on purpose (503); nothing is issued. Other \
-             values are ignored.",
+            &format!(
+                "Lab: `{LAB_FAIL_PREPARE}` makes this call fail on purpose (503); nothing is \
+                 issued. Other values are ignored."
+            ),
             json!({ "type": "string" }),
         ),
         header_parameter(
             LAB_ISSUE,
             false,
-            "Lab: `expired` issues a key whose expiry has already passed.",
-            json!({ "type": "string", "enum": ["expired"] }),
+            &format!("Lab: `{LAB_ISSUE_EXPIRED}` issues a key whose expiry has already passed."),
+            json!({ "type": "string", "enum": [LAB_ISSUE_EXPIRED] }),
         ),
     ];
     operation(paths, "post", "/orders")["parameters"] = Value::from(create.to_vec());
@@ -226,42 +230,39 @@ fn add_success_headers(paths: &mut Map<String, Value>) {
             "schema": { "type": "string", "enum": ["true"] },
         },
         LAB_LEASE: {
-            "description": "Lab: this request held its key past its lease. \
-                `outlived-committed`: nobody took the key over, so it still committed. \
-                `outlived-fenced`: another request took over; this is that request's answer.",
-            "schema": { "type": "string", "enum": ["outlived-committed", "outlived-fenced"] },
+            "description": format!(
+                "Lab: this request held its key past its lease. `{}`: nobody took the key \
+                 over, so it still committed. `{}`: another request took over; this is that \
+                 request's answer.",
+                LeaseNote::OutlivedCommitted.header_value(),
+                LeaseNote::OutlivedFenced.header_value(),
+            ),
+            "schema": { "type": "string", "enum": LeaseNote::ALL.map(LeaseNote::header_value) },
         },
     });
 }
 
 /// `/problems/{slug}` exists for exactly the types the API sends.
 fn name_problem_types(paths: &mut Map<String, Value>) {
-    let slugs: Vec<&str> = problem_types::PROBLEM_TYPES
-        .iter()
-        .map(|p| p.slug)
-        .collect();
+    let slugs = ProblemType::ALL.map(ProblemType::slug);
     let page = operation(paths, "get", "/problems/{slug}");
     page["parameters"][0]["schema"] = json!({ "type": "string", "enum": slugs });
 }
 
 /// Each operation's problems, grouped by status.
 fn add_problems(paths: &mut Map<String, Value>) {
-    for (method, path, slugs) in PROBLEMS {
+    for (method, path, kinds) in PROBLEMS {
         let responses = &mut operation(paths, method, path)["responses"];
-        for (status, types) in by_status(slugs) {
+        for (status, types) in by_status(kinds) {
             responses[status.to_string()] = problem_response(status, &types);
         }
     }
 }
 
-fn by_status(slugs: &[&str]) -> std::collections::BTreeMap<u16, Vec<String>> {
+fn by_status(kinds: &[ProblemType]) -> std::collections::BTreeMap<u16, Vec<String>> {
     let mut statuses = std::collections::BTreeMap::<u16, Vec<String>>::new();
-    for slug in slugs {
-        let page = problem_types::find(slug).unwrap_or_else(|| panic!("no page for {slug}"));
-        statuses
-            .entry(page.status)
-            .or_default()
-            .push(format!("/problems/{slug}"));
+    for kind in kinds {
+        statuses.entry(kind.status()).or_default().push(kind.uri());
     }
     statuses
 }
@@ -286,23 +287,11 @@ fn problem_response(status: u16, types: &[String]) -> Value {
         } } },
     });
     if status == 409 {
-        response["headers"]["Retry-After"] = json!({
+        response["headers"][RETRY_AFTER] = json!({
             "description": "Seconds to wait before retrying with the same key.",
             "schema": { "type": "integer", "minimum": 1 },
             "required": true,
         });
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_listed_problem_has_a_page() {
-        for (_, _, slugs) in PROBLEMS {
-            by_status(slugs);
-        }
-    }
 }

@@ -2,7 +2,8 @@
 //! lifecycle, turn its outcome into HTTP.
 
 use app::api::{
-    IdempotencyRecordView, Order, RecordStateView, IDEMPOTENT_REPLAYED, LAB_FAIL_PREPARE, LAB_LEASE,
+    IdempotencyRecordView, LeaseNote, Order, RecordStateView, IDEMPOTENT_REPLAYED,
+    LAB_FAIL_PREPARE, LAB_LEASE,
 };
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -207,14 +208,18 @@ fn stored(response: StoredResponse, replayed: bool, lease: Lease) -> Response {
         true => access_log::Outcome::Replayed,
         false => access_log::Outcome::Created,
     });
-    let headers = http.headers_mut();
-    let outlived = match lease {
-        Lease::Kept => None,
-        Lease::OutlivedCommitted => Some("outlived-committed"),
-        Lease::OutlivedFenced => Some("outlived-fenced"),
-    };
-    if let Some(value) = outlived {
-        headers.insert(LAB_LEASE, HeaderValue::from_static(value));
+    if let Some(note) = lease_note(lease) {
+        let value = HeaderValue::from_static(note.header_value());
+        http.headers_mut().insert(LAB_LEASE, value);
     }
     http
+}
+
+/// What the lab's `X-Lab-Lease` says of a request's lease: nothing when it was kept.
+fn lease_note(lease: Lease) -> Option<LeaseNote> {
+    match lease {
+        Lease::Kept => None,
+        Lease::OutlivedCommitted => Some(LeaseNote::OutlivedCommitted),
+        Lease::OutlivedFenced => Some(LeaseNote::OutlivedFenced),
+    }
 }
