@@ -37,6 +37,12 @@ pub enum ApiError {
         field: String,
         problem: FieldProblem,
     },
+    /// `parameter` is `None` when the query as a whole is at fault.
+    #[error("{}", .problem.english(.parameter.as_deref()))]
+    InvalidQuery {
+        parameter: Option<String>,
+        problem: QueryProblem,
+    },
     #[error("X-Lab-Delay-Ms must be a whole number of milliseconds from 0 to {max}")]
     InvalidLabDelay { max: u64 },
     #[error("X-Lab-Operation must be 1 to 64 characters of A-Z, a-z, 0-9 and -, such as a UUID")]
@@ -96,14 +102,17 @@ impl Missing {
     }
 }
 
-/// What is wrong with a field of a body (or the query). The parser's own words are kept for
-/// the English detail only: each language says what went wrong in its own words.
+/// What is wrong with a field of a body. The parser's own words are kept for the English
+/// detail only: each language says what went wrong in its own words.
 #[derive(Debug)]
 pub enum FieldProblem {
     /// The body is not a JSON object; `example` shows one.
     NotAnObject { example: &'static str },
     /// A field this body does not have (serde's words).
     Unknown(String),
+    /// A field this body does not have, whose name a reader could not see (`""`, say): the
+    /// field at fault is the object holding it. `expected` is serde's list of what it takes.
+    UnreadableName { name: String, expected: String },
     /// A value of the wrong type or out of range for its type (serde's words).
     Invalid(String),
     /// Not JSON at all (serde's words).
@@ -112,8 +121,6 @@ pub enum FieldProblem {
     TrailingText(String),
     /// A rule of the API's own.
     Rule(FieldRule),
-    /// A query string axum could not read (its words).
-    Query(String),
 }
 
 impl FieldProblem {
@@ -122,12 +129,55 @@ impl FieldProblem {
         match self {
             Self::NotAnObject { example } => format!("must be a JSON object like {example}"),
             Self::Unknown(words) | Self::Invalid(words) => format!("is invalid: {words}"),
+            Self::UnreadableName { name, expected } => {
+                format!(
+                    "has a field named {}, which it does not take: {expected}",
+                    quoted(name)
+                )
+            }
             Self::NotJson(words) => format!("is not valid JSON: {words}"),
             Self::TrailingText(words) => format!("has text after the JSON value: {words}"),
             Self::Rule(rule) => rule.english(),
-            Self::Query(words) => words.clone(),
         }
     }
+}
+
+/// What is wrong with a query string (`?userId=&limit=`). As for a body, the parser's words
+/// are kept for the English detail only.
+#[derive(Debug)]
+pub enum QueryProblem {
+    /// A parameter this operation does not take (serde's words).
+    Unknown(String),
+    /// A parameter this operation does not take, whose name a reader could not see.
+    UnreadableName { name: String, expected: String },
+    /// The same parameter more than once.
+    Repeated,
+    /// A value of the wrong type or out of range for its type (serde's words).
+    Invalid(String),
+}
+
+impl QueryProblem {
+    /// The English detail, about `parameter` (or the query as a whole).
+    pub fn english(&self, parameter: Option<&str>) -> String {
+        let subject = match parameter {
+            Some(name) => format!("query parameter {name}"),
+            None => "the query".to_owned(),
+        };
+        match self {
+            Self::Unknown(words) => format!("{subject} is not one this operation takes: {words}"),
+            Self::UnreadableName { name, expected } => format!(
+                "{subject} has a parameter named {}, which this operation does not take: {expected}",
+                quoted(name)
+            ),
+            Self::Repeated => format!("{subject} is given more than once"),
+            Self::Invalid(words) => format!("{subject} is invalid: {words}"),
+        }
+    }
+}
+
+/// A name as JSON writes it, quotes and escapes included, so even an empty one shows.
+pub fn quoted(name: &str) -> String {
+    serde_json::to_string(name).unwrap_or_default()
 }
 
 impl From<FieldError> for ApiError {
@@ -164,6 +214,7 @@ impl ApiError {
             Self::UnsupportedMediaType => P::UnsupportedMediaType,
             Self::BodyTooLarge { .. } => P::BodyTooLarge,
             Self::UnreadableBody(_) | Self::InvalidField { .. } => P::InvalidBody,
+            Self::InvalidQuery { .. } => P::InvalidQuery,
             Self::InvalidLabDelay { .. } => P::InvalidLabDelay,
             Self::InvalidLabOperation => P::InvalidLabOperation,
             Self::InvalidLabIssue => P::InvalidLabIssue,
@@ -187,6 +238,9 @@ impl ApiError {
         };
         let field = match self {
             Self::InvalidField { field, .. } => Some(field.clone()),
+            Self::InvalidQuery { parameter, .. } => {
+                Some(parameter.clone().unwrap_or_else(|| "query".into()))
+            }
             Self::MissingKey | Self::SeveralKeys | Self::MalformedKey(_) => {
                 Some(IDEMPOTENCY_KEY.into())
             }
@@ -219,6 +273,7 @@ impl ApiError {
             | Self::BodyTooLarge { .. }
             | Self::UnreadableBody(_)
             | Self::InvalidField { .. }
+            | Self::InvalidQuery { .. }
             | Self::InvalidLabDelay { .. }
             | Self::InvalidLabOperation
             | Self::InvalidLabIssue => Some(Outcome::Invalid),

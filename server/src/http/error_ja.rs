@@ -5,7 +5,7 @@
 
 use app::api::FieldRule;
 
-use super::error::{ApiError, FieldProblem};
+use super::error::{quoted, ApiError, FieldProblem, QueryProblem};
 
 impl ApiError {
     /// The detail in Japanese.
@@ -41,6 +41,7 @@ impl ApiError {
                 "本文を最後まで読み取れませんでした。".into()
             }
             E::InvalidField { field, problem } => field_detail(field, problem),
+            E::InvalidQuery { parameter, problem } => query_detail(parameter.as_deref(), problem),
             E::InvalidLabDelay { max } => {
                 format!("X-Lab-Delay-Ms は 0〜{max} のミリ秒（整数）にしてください。")
             }
@@ -88,11 +89,21 @@ fn field_detail(field: &str, problem: &FieldProblem) -> String {
             format!("本文は {example} のような JSON オブジェクトにしてください。")
         }
         FieldProblem::Unknown(_) => format!("{field} という項目は受け付けていません。"),
+        FieldProblem::UnreadableName { name, .. } => {
+            let holder = if field == "body" {
+                "本文に".to_owned()
+            } else {
+                format!("{field} に")
+            };
+            format!(
+                "{holder}、名前が {} の項目があります。この項目は受け付けていません。",
+                quoted(name)
+            )
+        }
         FieldProblem::Invalid(_) if field == "body" => "本文の形が正しくありません。".into(),
         FieldProblem::Invalid(_) => format!("{field} の型または値が正しくありません。"),
         FieldProblem::NotJson(_) => format!("本文を JSON として読めません（{field} の付近）。"),
         FieldProblem::TrailingText(_) => "JSON の後ろに余分な文字があります。".into(),
-        FieldProblem::Query(_) => "クエリ文字列が正しくありません。".into(),
         FieldProblem::Rule(rule) => match rule {
             FieldRule::Length { max } => {
                 format!("{field} は 1〜{max} 文字にしてください（空白だけにはできません）。")
@@ -108,5 +119,26 @@ fn field_detail(field: &str, problem: &FieldProblem) -> String {
                 "{field} は 1〜255 文字の表示可能な ASCII 文字にしてください（Idempotency-Key ヘッダーと同じく、そのままか引用符で囲んで）。"
             ),
         },
+    }
+}
+
+/// What is wrong with the query, or with its `parameter`, in Japanese.
+fn query_detail(parameter: Option<&str>, problem: &QueryProblem) -> String {
+    let name = parameter.unwrap_or_default();
+    match problem {
+        QueryProblem::Unknown(_) => {
+            format!("{name} というクエリパラメーターは、この操作では使えません。")
+        }
+        QueryProblem::UnreadableName { name, .. } => format!(
+            "クエリ文字列に、名前が {} のパラメーターがあります。このパラメーターは使えません。",
+            quoted(name)
+        ),
+        QueryProblem::Repeated => {
+            format!("クエリパラメーター {name} は 1 回だけ指定してください。")
+        }
+        QueryProblem::Invalid(_) if parameter.is_none() => {
+            "クエリ文字列が正しくありません。".into()
+        }
+        QueryProblem::Invalid(_) => format!("クエリパラメーター {name} の値が正しくありません。"),
     }
 }

@@ -72,7 +72,7 @@ pub async fn page(Path(slug): Path<String>, RequestLang(lang): RequestLang) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::error::FieldProblem;
+    use crate::http::error::{FieldProblem, QueryProblem};
     use crate::idempotency::IdempotencyError;
     use crate::storage::StorageError;
 
@@ -92,6 +92,10 @@ mod tests {
                 field: "items".into(),
                 problem: FieldProblem::Unknown("x".into()),
             },
+            E::InvalidQuery {
+                parameter: Some("limit".into()),
+                problem: QueryProblem::Invalid("too large".into()),
+            },
             E::InvalidLabDelay { max: 1 },
             E::InvalidLabOperation,
             E::InvalidLabIssue,
@@ -109,7 +113,11 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_the_api_sends_has_a_page_with_its_status() {
+    fn every_problem_type_is_sent_by_some_error_and_has_its_page() {
+        let sent: Vec<ProblemType> = every_kind().iter().map(ApiError::problem_type).collect();
+        for kind in ProblemType::ALL {
+            assert!(sent.contains(&kind), "no error sends {kind:?}");
+        }
         for error in every_kind() {
             let problem = error.to_problem(Lang::En);
             let kind = problem.problem_type().expect("a type of ours");

@@ -119,6 +119,18 @@ async fn the_document_states_the_key_header_the_replay_and_retry_headers_and_eac
     let bad_request = types("400").to_string();
     assert!(bad_request.contains("/problems/idempotency-key-missing"));
     assert!(bad_request.contains("/problems/invalid-body"));
+    assert!(!bad_request.contains("/problems/invalid-query"));
+
+    // The list operations read a query, not a body: a bad one is their only 400.
+    for path in ["/orders", "/idempotency-records"] {
+        let list = &doc["paths"][path]["get"]["responses"]["400"]["content"]
+            ["application/problem+json"]["schema"]["properties"]["type"]["enum"];
+        assert_eq!(
+            *list,
+            serde_json::json!(["/problems/invalid-query"]),
+            "GET {path}"
+        );
+    }
 
     // The limits are the ones the server enforces.
     let schemas = &doc["components"]["schemas"];

@@ -220,6 +220,20 @@ fn cases() -> Vec<Case> {
             "invalid-body",
         ),
         case(
+            "empty-named field",
+            b"k1",
+            br#"{"":null}"#.to_vec(),
+            400,
+            "invalid-body",
+        ),
+        case(
+            "empty-named field in an item",
+            b"k1",
+            br#"{"userId":"u1","items":[{"sku":"A","qty":1,"":0}]}"#.to_vec(),
+            400,
+            "invalid-body",
+        ),
+        case(
             "overlong user",
             b"k1",
             json!({"userId":"u".repeat(65),"items":[{"sku":"A","qty":1}]})
@@ -284,6 +298,46 @@ async fn hostile_requests_get_their_defined_problem_and_change_nothing() {
             "{} stored a record",
             case.name
         );
+    }
+}
+
+/// Hostile query strings on the list endpoints: each is `invalid-query` naming the parameter
+/// at fault (or the query as a whole, when its name cannot be read).
+#[tokio::test]
+async fn hostile_queries_get_invalid_query_naming_the_parameter() {
+    let app = spawn_app().await;
+    let cases = [
+        ("limit=87146824262889072", "limit"),
+        ("limit=65536", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=1.5", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=", "limit"),
+        ("limit=1&limit=2", "limit"),
+        ("coupon=1", "coupon"),
+        ("userId=u1&=1", "query"),
+        ("%00=1", "query"),
+    ];
+    for path in ["/orders", "/idempotency-records"] {
+        for (query, field) in cases {
+            let response = app
+                .client
+                .get(format!("{}{path}?{query}", app.base))
+                .send()
+                .await
+                .unwrap();
+            let problem = problem(response, 400).await;
+            assert_eq!(
+                problem["type"], "/problems/invalid-query",
+                "{path}?{query}: {problem}"
+            );
+            assert_eq!(problem["field"], field, "{path}?{query}: {problem}");
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(field) && detail.contains("query"),
+                "{path}?{query}: {detail}"
+            );
+        }
     }
 }
 

@@ -109,6 +109,18 @@ async fn bad_bodies_name_the_field_and_leave_the_database_unchanged() {
             "coupon",
         ),
         (
+            "a field with an empty name",
+            r#"{"":null}"#.into(),
+            400,
+            "body",
+        ),
+        (
+            "an item's field with an empty name",
+            r#"{"userId":"u1","items":[{"sku":"A","qty":1,"":0}]}"#.into(),
+            400,
+            "items[0]",
+        ),
+        (
             "too many items",
             json!({"userId":"u1","items":vec![json!({"sku":"A","qty":1}); 51]}).to_string(),
             400,
@@ -236,6 +248,7 @@ async fn problems_speak_the_requests_language() {
             r#"{"userId":"u1","items":[{"sku":"A","qty":1}],"coupon":1}"#,
             "coupon",
         ),
+        (r#"{"":null}"#, "body"),
         (r#"{"userId":"u1""#, "body"),
         (r#"{"userId":"u1","items":[{"sku":"A","qty":1}]} x"#, "body"),
         ("[]", "body"),
@@ -280,4 +293,72 @@ async fn problems_speak_the_requests_language() {
         "Idempotency-Key is missing"
     );
     assert!(app.orders().await.is_empty());
+}
+
+/// Two answers an outside fuzzer found hard to read: a field with an empty name (the body
+/// holding it is at fault, and the detail shows the name quoted), and a query parameter
+/// out of range (its own problem type, naming the parameter), in English and in Japanese.
+#[tokio::test]
+async fn an_empty_field_name_and_a_bad_query_parameter_read_well_in_either_language() {
+    let app = spawn_app().await;
+    let japanese = |text: &str| text.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+    for lang in ["en", "ja"] {
+        let empty_name = app
+            .client
+            .post(format!("{}/orders", app.base))
+            .header("Idempotency-Key", new_key())
+            .header("Content-Type", "application/json")
+            .header("Accept-Language", lang)
+            .body(r#"{"": null}"#)
+            .send()
+            .await
+            .unwrap();
+        let body_problem = problem(empty_name, 400).await;
+        assert_eq!(body_problem["type"], "/problems/invalid-body");
+        assert_eq!(body_problem["field"], "body");
+        let detail = body_problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(r#""""#),
+            "{lang}: the name is shown quoted: {detail}"
+        );
+        match lang {
+            "en" => assert!(
+                detail.starts_with(r#"body has a field named """#),
+                "{detail}"
+            ),
+            _ => assert!(japanese(detail) && !detail.contains("unknown"), "{detail}"),
+        }
+
+        let bad_query = app
+            .client
+            .get(format!("{}/orders?limit=87146824262889072", app.base))
+            .header("Accept-Language", lang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_query.headers()["content-language"], lang);
+        let query_problem = problem(bad_query, 400).await;
+        assert_eq!(query_problem["type"], "/problems/invalid-query");
+        assert_eq!(query_problem["field"], "limit");
+        let (title, detail) = (
+            query_problem["title"].as_str().unwrap(),
+            query_problem["detail"].as_str().unwrap(),
+        );
+        assert!(detail.contains("limit"), "{detail}");
+        match lang {
+            "en" => {
+                assert_eq!(title, "Query parameter is invalid");
+                assert!(
+                    detail.starts_with("query parameter limit is invalid"),
+                    "{detail}"
+                );
+            }
+            _ => {
+                assert!(japanese(title) && japanese(detail), "{query_problem}");
+                assert!(!detail.contains("number"), "parser words in {detail}");
+            }
+        }
+    }
+    assert!(app.orders().await.is_empty());
+    assert!(app.records().await.is_empty());
 }

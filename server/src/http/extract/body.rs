@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
+use super::names::{expected_fields, field_named, unreadable};
 use crate::http::error::{ApiError, FieldProblem};
 use crate::idempotency::record::IdempotencyKey;
 
@@ -100,11 +101,12 @@ fn json_object<T: DeserializeOwned>(body: &[u8], example: &'static str) -> Resul
         let path = error.path().to_string();
         let inner = error.into_inner();
         let words = inner.to_string();
-        let field = field_name(&path, &words);
-        let problem = match inner.classify() {
-            _ if words.starts_with("unknown field") => FieldProblem::Unknown(words),
-            serde_json::error::Category::Data => FieldProblem::Invalid(words),
-            _ => FieldProblem::NotJson(words),
+        let (field, problem) = match inner.classify() {
+            _ if field_named(&words, "unknown").is_some() => unknown_field(&path, words),
+            serde_json::error::Category::Data => {
+                (field_name(&path, &words), FieldProblem::Invalid(words))
+            }
+            _ => (field_name(&path, &words), FieldProblem::NotJson(words)),
         };
         ApiError::InvalidField { field, problem }
     })?;
@@ -115,17 +117,70 @@ fn json_object<T: DeserializeOwned>(body: &[u8], example: &'static str) -> Resul
     Ok(value)
 }
 
+/// A field the body does not take. serde reports it at its own path, which names it; a name
+/// nobody can read (`""`, say) makes a poor field, so then the object holding it is at fault.
+fn unknown_field(path: &str, words: String) -> (String, FieldProblem) {
+    let name = field_named(&words, "unknown").unwrap_or_default();
+    if !unreadable(name) {
+        return (field_name(path, &words), FieldProblem::Unknown(words));
+    }
+    let holder = path
+        .strip_suffix(name)
+        .map(|parent| parent.strip_suffix('.').unwrap_or(parent))
+        .filter(|parent| !parent.is_empty())
+        .unwrap_or("body");
+    let problem = FieldProblem::UnreadableName {
+        name: name.to_owned(),
+        expected: expected_fields(&words).to_owned(),
+    };
+    (holder.to_owned(), problem)
+}
+
 /// The JSON path of the field at fault. serde reports a missing field at its parent's path,
 /// so the field's own name is taken from the message.
 fn field_name(path: &str, message: &str) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    match (path, missing) {
+    match (path, field_named(message, "missing")) {
         (".", Some(name)) => name.to_owned(),
         // "?": serde lost its place (the JSON ended early, say); the body as a whole is at fault.
         (".", None) | ("?", _) => "body".to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),
         (parent, None) => parent.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app::i18n::Lang;
+
+    use super::*;
+
+    /// The field and the English detail of the problem with an order body.
+    fn refusal(body: &str) -> (String, String) {
+        let error = order_body(body.as_bytes()).expect_err("refused");
+        let problem = error.to_problem(Lang::En);
+        (problem.field.expect("a field"), problem.detail)
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_and_an_empty_name_blames_its_object() {
+        let (field, detail) = refusal(r#"{"userId":"u1","items":[],"coupon":1}"#);
+        assert_eq!(field, "coupon");
+        assert!(
+            detail.starts_with("coupon is invalid: unknown field"),
+            "{detail}"
+        );
+
+        let (field, detail) = refusal(r#"{"": null}"#);
+        assert_eq!(field, "body");
+        let expected =
+            r#"body has a field named "", which it does not take: expected `userId` or `items`"#;
+        assert!(detail.starts_with(expected), "{detail}");
+
+        let (field, detail) = refusal(r#"{"userId":"u1","items":[{"sku":"A","qty":1," ":0}]}"#);
+        assert_eq!(field, "items[0]");
+        assert!(
+            detail.starts_with(r#"items[0] has a field named " ""#),
+            "{detail}"
+        );
     }
 }

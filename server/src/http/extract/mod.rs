@@ -6,6 +6,7 @@
 mod body;
 mod headers;
 mod lab;
+mod names;
 mod query;
 
 pub use body::{expire_key_body, order_body, reset_body, JsonBody};

@@ -1,11 +1,14 @@
-//! The query of the list endpoints, `?userId=&limit=`.
+//! The query of the list endpoints, `?userId=&limit=`: a problem names the parameter at fault.
+
+use std::error::Error as _;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::Deserialize;
 
-use crate::http::error::{ApiError, FieldProblem};
+use super::names::{expected_fields, field_named, unreadable};
+use crate::http::error::{ApiError, QueryProblem};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -43,9 +46,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
     }
 }
 
+/// What axum's parser said, as a problem naming the parameter. axum reads a query through
+/// `serde_path_to_error`, so the error under its rejection knows the parameter's path.
 fn query_rejection(rejection: QueryRejection) -> ApiError {
-    ApiError::InvalidField {
-        field: "query".into(),
-        problem: FieldProblem::Query(rejection.body_text()),
-    }
+    type ParseError = serde_path_to_error::Error<serde::de::value::Error>;
+    let parsed = std::iter::successors(rejection.source(), |&error| error.source())
+        .find_map(|error| error.downcast_ref::<ParseError>());
+    let (path, words) = match parsed {
+        Some(error) => (error.path().to_string(), error.inner().to_string()),
+        None => (".".to_owned(), rejection.body_text()),
+    };
+    let named = |what| field_named(&words, what).map(str::to_owned);
+    // `None`: the query as a whole is at fault.
+    let (parameter, problem) = if let Some(name) = named("unknown") {
+        if unreadable(&name) {
+            let expected = expected_fields(&words).to_owned();
+            (None, QueryProblem::UnreadableName { name, expected })
+        } else {
+            (Some(name), QueryProblem::Unknown(words))
+        }
+    } else if let Some(name) = named("duplicate") {
+        (Some(name), QueryProblem::Repeated)
+    } else {
+        let parameter = (path != ".").then_some(path);
+        (parameter, QueryProblem::Invalid(words))
+    };
+    ApiError::InvalidQuery { parameter, problem }
 }
