@@ -28,6 +28,48 @@ pub const MAX_LAB_DELAY_MS: u64 = 10_000;
 /// Server-issued keys start with this, so the server knows to check their signature.
 pub const ISSUED_KEY_PREFIX: &str = "srv_";
 
+/// The media type of every JSON body the lab sends.
+pub const CONTENT_TYPE_JSON: &str = "application/json";
+/// How long a client should wait before it sends a request again (seconds).
+pub const RETRY_AFTER: &str = "Retry-After";
+
+/// The server's `X-Lab-Lease` note: the request outlived its lease, and then…
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeaseNote {
+    /// …nobody had taken the key over, so its commit still went through.
+    OutlivedCommitted,
+    /// …another request had taken the key over; the commit was fenced off.
+    OutlivedFenced,
+}
+
+impl LeaseNote {
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Self::OutlivedCommitted => "outlived-committed",
+            Self::OutlivedFenced => "outlived-fenced",
+        }
+    }
+
+    pub fn from_header(value: &str) -> Option<Self> {
+        [Self::OutlivedCommitted, Self::OutlivedFenced]
+            .into_iter()
+            .find(|note| note.header_value() == value)
+    }
+}
+
+/// `GET /events`: Server-Sent Events saying that orders or idempotency records changed.
+pub const EVENTS_PATH: &str = "/events";
+/// The name of the event `GET /events` sends when a learner's orders or records changed.
+pub const TABLES_CHANGED_EVENT: &str = "tables-changed";
+
+/// The data of a `tables-changed` event: whose orders or records changed; `None` when it may
+/// be anyone's (the purge of expired records, the operator's wipe).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TablesChanged {
+    pub user_id: Option<String>,
+}
+
 /// Limits on an order body; the server enforces them and the UI shows them.
 pub const MAX_ITEMS: usize = 50;
 pub const MAX_QTY: u32 = 99;
