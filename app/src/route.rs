@@ -5,14 +5,14 @@
 //! a move costs one small HTML response. A client-side router would put every page behind a
 //! type-erased view, and that erasure alone was a fifth of the WebAssembly.
 
-use crate::pages::lesson::STEPS;
+use crate::step::Step;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     /// `/`: lesson step 1 beside the order button.
     Home,
     /// `/lesson/1` … `/lesson/8`.
-    Lesson(usize),
+    Lesson(Step),
     /// `/sandbox`, and the older `/?scenario=…` links.
     Sandbox,
     NotFound,
@@ -28,6 +28,7 @@ impl Page {
             _ => path
                 .strip_prefix("/lesson/")
                 .and_then(step_number)
+                .and_then(Step::from_number)
                 .map_or(Page::NotFound, Page::Lesson),
         }
     }
@@ -60,7 +61,7 @@ impl Page {
 /// Only the canonical spelling (`3`, not `03` or `+3`), so one step has one address.
 fn step_number(text: &str) -> Option<usize> {
     let number: usize = text.parse().ok()?;
-    ((1..=STEPS).contains(&number) && number.to_string() == text).then_some(number)
+    (number.to_string() == text).then_some(number)
 }
 
 fn has_param(query: &str, name: &str) -> bool {
@@ -72,6 +73,7 @@ fn has_param(query: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::Page::{self, *};
+    use crate::step::Step;
 
     #[test]
     fn addresses_choose_pages() {
@@ -81,8 +83,8 @@ mod tests {
             ("/", Some("scenario=reload"), Sandbox),
             ("/sandbox", Some("scenario=reload"), Sandbox),
             ("/sandbox", None, Sandbox),
-            ("/lesson/1", None, Lesson(1)),
-            ("/lesson/8", None, Lesson(8)),
+            ("/lesson/1", None, Lesson(Step::OneOperationOneKey)),
+            ("/lesson/8", None, Lesson(Step::Quiz)),
             ("/lesson/9", None, NotFound),
             ("/lesson/0", None, NotFound),
             ("/lesson/03", None, NotFound),

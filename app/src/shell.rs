@@ -3,8 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::pages::initial_lang;
-use crate::App;
+use crate::pages::{initial_lang, App};
 
 /// The browser bundle's file names under `/pkg/`, as the build's manifest lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-use super::validation::{MAX_SKU_LEN, MAX_USER_ID_LEN};
+use super::limits::{MAX_SKU_LEN, MAX_USER_ID_LEN};
 
 /// Not blank, no control characters: `validate_text`'s rule as a pattern. "Blank" is
 /// Rust's `char::is_whitespace`, spelled out, since `\s` means more in ECMA-262.

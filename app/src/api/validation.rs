@@ -1,15 +1,9 @@
-//! The rules a body keeps beyond its JSON shape: the server enforces them, the page shows
-//! them, and `schema` states them in the OpenAPI document, all from these constants.
+//! The rules a body keeps beyond its JSON shape, from the limits in `limits`; the server
+//! enforces them, and `schema` states the same limits in the OpenAPI document.
 
 use super::bodies::{CreateOrderRequest, ExpireKeyRequest, ResetRequest};
 use super::key::parse_idempotency_key;
-
-/// Limits on an order body; the server enforces them and the UI shows them.
-pub const MAX_ITEMS: usize = 50;
-pub const MAX_QTY: u32 = 99;
-pub const MAX_USER_ID_LEN: usize = 64;
-pub const MAX_SKU_LEN: usize = 32;
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+use super::limits::{MAX_ITEMS, MAX_QTY, MAX_SKU_LEN, MAX_USER_ID_LEN};
 
 /// A rule a body broke, with the JSON path of the field it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The English texts.
 
-use super::*;
+use super::texts::*;
 
 pub static EN: Texts = Texts {
     page: PageTexts {
@@ -157,6 +157,7 @@ pub static EN_PANELS: PanelTexts = PanelTexts {
         duplicate_title: "An earlier order came from the same operation (the page sends its lineage with every attempt, whatever the key): one intention, two orders.",
         records: "Idempotency records (from the server)",
         records_empty: "No records yet.",
+        loading: "Asking the server…",
         kept_in_sqlite: "Kept in SQLite: one file, one server process.",
         policy: "Expiry: a record keeps its key for {}; after that the same key starts a new operation, and a new order. A request holds its key for at most {} before another may take it over. An issued key must start its order within {}.",
         units: ["{} h", "{} min", "{} s"],

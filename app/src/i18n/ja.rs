@@ -1,6 +1,6 @@
 //! The Japanese texts.
 
-use super::*;
+use super::texts::*;
 
 pub static JA: Texts = Texts {
     page: PageTexts {
@@ -157,6 +157,7 @@ pub static JA_PANELS: PanelTexts = PanelTexts {
         duplicate_title: "同じ操作から以前にも注文ができています（ページはキーが変わっても、試行のたびに操作の系譜を送ります）。1 回の意図で、注文が 2 件です。",
         records: "冪等性レコード（サーバー上）",
         records_empty: "まだレコードはありません。",
+        loading: "サーバーに問い合わせています…",
         kept_in_sqlite: "SQLite に保存しています。ファイルは 1 つ、サーバープロセスも 1 つです。",
         policy: "有効期限: 記録はキーを {}保持します。それを過ぎると、同じキーでも新しい操作となり、新しい注文ができます。リクエストがキーを押さえておけるのは最長 {}で、その後はほかのリクエストが引き継げます。発行キーは {}以内に注文を始める必要があります。",
         units: ["{} 時間", "{} 分", "{} 秒"],

@@ -2,7 +2,7 @@
 //! Japanese. Our own words. Both languages fill the same structs, so the compiler refuses a
 //! step, a choice or a label that one language lacks.
 
-use super::Lang;
+use super::lang::Lang;
 
 /// Steps 1–7: an idea, a prediction, a run on the real server, and why it came out so.
 pub const RUN_STEPS: usize = 7;

@@ -6,62 +6,72 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::client::{self, Answer};
-use super::operation::Run;
+use super::attempt::{Activity, AttemptKind, Exchange, Explain, Phase};
+use super::keys::new_key;
+use super::operation::{summarize, Operation};
+use super::order::OrderInProgress;
 use super::retry::{self, Next, Outcome};
-use super::{Activity, AttemptKind, Exchange, Explain, KeyMode, LabState, Operation, Phase};
+use super::run::Run;
+use super::settings::KeyMode;
 use crate::api::{
-    CreateOrderRequest, PreparedKey, IDEMPOTENCY_KEY, LAB_DELAY_MS, LAB_FAIL, LAB_OPERATION,
+    CreateOrderRequest, PreparedKey, CONTENT_TYPE, IDEMPOTENCY_KEY, JSON_CONTENT_TYPE,
+    LAB_DELAY_MS, LAB_FAIL, LAB_FAIL_PREPARE, LAB_OPERATION,
 };
+use crate::browser::http::{self, Answer, HttpError, Method};
+use crate::browser::{storage, time, transcript};
 
-/// Starts a new operation from the form: a new key, saved before anything is sent.
-pub fn start(state: LabState) {
-    let settings = state.settings.get_untracked();
-    let operation = Operation::new(settings.mode, state.draft.get_untracked());
-    spawn_local(drive(Run::begin(state, Some(operation))));
-}
-
-/// A reload found a pending operation: carry on with the key it kept.
-pub fn resume(state: LabState, mut operation: Operation) {
-    operation.mark_interrupted();
-    let pending = operation.is_pending();
-    let run = Run::begin(state, Some(operation));
-    if pending {
-        spawn_local(drive(run));
+/// The order panel's buttons.
+impl OrderInProgress {
+    /// Starts a new operation from the form: a new key, saved before anything is sent.
+    pub fn start(self) {
+        let mode = self.prefs.get_untracked().mode;
+        let operation = Operation::new(mode, self.draft.get_untracked());
+        spawn_local(drive(Run::begin(self, Some(operation))));
     }
-}
 
-/// Sends the operation's request again, by hand: a click while pending, or after it is done.
-pub fn send_again(state: LabState) {
-    let Some(mut operation) = state.operation.get_untracked() else {
-        return;
-    };
-    if state.activity.get_untracked() != Activity::Idle {
-        // The loop is running: this click is one more attempt beside it.
-        if let Some(key) = operation.key.clone() {
-            let run = Run::ongoing(state);
-            spawn_local(async move {
-                attempt(run, AttemptKind::ExtraClick, &key, &operation.body, false).await;
-            });
+    /// A reload found this operation kept: show it again, and carry on with its key if it is
+    /// still pending.
+    pub fn resume(self, mut operation: Operation) {
+        self.draft.set(operation.body.clone());
+        operation.mark_interrupted();
+        let pending = operation.is_pending();
+        let run = Run::begin(self, Some(operation));
+        if pending {
+            spawn_local(drive(run));
         }
-        return;
     }
-    operation.phase = Phase::Pending;
-    spawn_local(drive(Run::begin(state, Some(operation))));
-}
 
-/// Forgets the current operation (its key too); the next click starts a new one.
-pub fn abandon(state: LabState) {
-    Run::begin(state, None);
+    /// Sends the operation's request again, by hand: a click while pending, or after it is done.
+    pub fn send_again(self) {
+        let Some(mut operation) = self.operation.get_untracked() else {
+            return;
+        };
+        if self.activity.get_untracked() != Activity::Idle {
+            // The loop is running: this click is one more attempt beside it.
+            if let Some(key) = operation.key.clone() {
+                let run = Run::ongoing(self);
+                spawn_local(async move {
+                    attempt(run, AttemptKind::ExtraClick, &key, &operation.body, false).await;
+                });
+            }
+            return;
+        }
+        operation.phase = Phase::Pending;
+        spawn_local(drive(Run::begin(self, Some(operation))));
+    }
+
+    /// Forgets the current operation (its key too); the next click starts a new one.
+    pub fn abandon(self) {
+        Run::begin(self, None);
+    }
 }
 
 async fn drive(run: Run) {
     while let Some(operation) = run.current().filter(Operation::is_pending) {
         if operation.failed_attempts() >= retry::MAX_FAILED_ATTEMPTS {
-            let texts = &run.state.lang.get_untracked().texts().status;
-            let detail = format!("{} × {}", retry::MAX_FAILED_ATTEMPTS, texts.explain_network);
-            let title = texts.network_error.into();
-            run.finish(Phase::Failed { title, detail });
+            run.finish(Phase::GaveUp {
+                attempts: retry::MAX_FAILED_ATTEMPTS,
+            });
             break;
         }
         let number = operation.order_attempts() + 1;
@@ -69,36 +79,31 @@ async fn drive(run: Run) {
             // prepare failed: back off and try again
             run.wait(retry::jitter(
                 retry::backoff_ms(operation.failed_attempts() + 1),
-                js_sys::Math::random(),
+                time::random(),
             ))
             .await;
             continue;
         };
-        run.state
-            .activity
-            .set(Activity::Sending { attempt: number });
-        let lose = number == 1 && run.state.settings.get_untracked().lose_first_response;
+        run.set_activity(Activity::Sending { attempt: number });
+        let lose = number == 1 && run.order.prefs.get_untracked().lose_first_response;
         match attempt(run, AttemptKind::Order, &key, &operation.body, lose).await {
             Next::Stop => break,
             Next::RetryAfterMs(ms) => run.wait(ms).await,
-            Next::BackOff(ceiling) => {
-                run.wait(retry::jitter(ceiling, js_sys::Math::random()))
-                    .await
-            }
+            Next::BackOff(ceiling) => run.wait(retry::jitter(ceiling, time::random())).await,
             Next::NeedNewKey => {
                 run.update(|op| op.key = None);
             }
         }
     }
     if run.is_current() {
-        run.state.activity.set(Activity::Idle);
+        run.set_activity(Activity::Idle);
     }
 }
 
 /// The key for this attempt. Normally the operation's one key, made (or fetched) once;
 /// the accidents show what goes wrong when that rule is bent.
 async fn key_for_attempt(run: Run, operation: &Operation, number: u32) -> Option<String> {
-    let settings = run.state.settings.get_untracked();
+    let settings = run.order.prefs.get_untracked();
     let keep = |key: String| {
         // Saved before the request leaves: a reload from here on resumes with this key.
         run.update(|op| op.key = Some(key.clone()));
@@ -113,22 +118,21 @@ async fn key_for_attempt(run: Run, operation: &Operation, number: u32) -> Option
     let remake = settings.new_key_every_retry && number > 1;
     match (&operation.key, operation.mode) {
         (Some(key), _) if !remake => Some(key.clone()),
-        (_, KeyMode::Client) => keep(client::new_key()),
+        (_, KeyMode::Client) => keep(new_key()),
         (_, KeyMode::Server) => prepare(run).await,
     }
 }
 
 /// `POST /orders/prepare`: asks the server for a key.
 async fn prepare(run: Run) -> Option<String> {
-    let state = run.state;
-    state.activity.set(Activity::Preparing);
+    run.set_activity(Activity::Preparing);
     let path = "/orders/prepare";
     let id = run.push_attempt(AttemptKind::Prepare, None, format!("POST {path}"), 0);
-    let headers: Vec<(&str, String)> = if state.settings.get_untracked().fail_next_prepare {
+    let prefs = run.order.prefs;
+    let headers: Vec<(&str, String)> = if prefs.get_untracked().fail_next_prepare {
         // The switch is for one call only: the retry must be able to succeed.
-        state.settings.update(|s| s.fail_next_prepare = false);
-        client::save_settings(&state.settings.get_untracked());
-        vec![(LAB_FAIL, "prepare".to_string())]
+        prefs.update(|s| s.fail_next_prepare = false);
+        vec![(LAB_FAIL, LAB_FAIL_PREPARE.to_string())]
     } else {
         Vec::new()
     };
@@ -148,8 +152,13 @@ async fn prepare(run: Run) -> Option<String> {
             None
         }
         Err(error) => {
-            check_server(run.state);
-            run.settle_attempt(id, None, sent.latency_ms, Explain::Network(error));
+            check_server(run);
+            run.settle_attempt(
+                id,
+                None,
+                sent.latency_ms,
+                Explain::Network(error.to_string()),
+            );
             None
         }
     }
@@ -164,16 +173,16 @@ async fn attempt(
     lose_response: bool,
 ) -> Next {
     let json = serde_json::to_string(body).expect("a request always serialises");
-    let mut delay_ms = run.state.settings.get_untracked().delay_ms;
+    let mut delay_ms = run.order.prefs.get_untracked().delay_ms;
     let mut timeout = retry::REQUEST_TIMEOUT_MS;
     if lose_response {
         delay_ms = delay_ms.max(retry::LOST_RESPONSE_MIN_DELAY_MS);
         timeout = retry::LOST_RESPONSE_TIMEOUT_MS;
     }
-    let id = run.push_attempt(kind, Some(key.to_owned()), super::summarize(body), delay_ms);
+    let id = run.push_attempt(kind, Some(key.to_owned()), summarize(body), delay_ms);
     let lineage = run.read(|op| op.lineage.clone()).unwrap_or_default();
     let headers = [
-        ("Content-Type", "application/json".to_string()),
+        (CONTENT_TYPE, JSON_CONTENT_TYPE.to_string()),
         (IDEMPOTENCY_KEY, key.to_owned()),
         (LAB_DELAY_MS, delay_ms.to_string()),
         (LAB_OPERATION, lineage),
@@ -183,8 +192,11 @@ async fn attempt(
     let answer = sent.answer.as_ref().ok();
     let (explain, next) = match &sent.answer {
         Err(error) => {
-            check_server(run.state);
-            (Explain::Network(error.clone()), retry::no_answer(failure))
+            check_server(run);
+            (
+                Explain::Network(error.to_string()),
+                retry::no_answer(failure),
+            )
         }
         Ok(answer) => read(answer, failure),
     };
@@ -197,12 +209,12 @@ async fn attempt(
     run.settle_attempt(id, answer, sent.latency_ms, explain.clone());
     match (&explain, kind) {
         (Explain::Created | Explain::CreatedAgain | Explain::Replayed, _) => {
-            client::remember_body(key, body);
+            storage::remember_body(key, body);
             let replayed = explain == Explain::Replayed;
             run.finish(Phase::Done { replayed });
         }
         (Explain::Mismatch, _) => {
-            let first = client::first_body(key);
+            let first = storage::first_body(key);
             run.update(|op| op.conflict = first);
             let (title, detail) = problem_text(answer);
             run.finish(Phase::Failed { title, detail });
@@ -213,13 +225,12 @@ async fn attempt(
         }
         _ => {}
     }
-    run.state.tables_changed();
     next
 }
 
 /// What a request brought back, and how long it took.
 struct Sent {
-    answer: Result<Answer, String>,
+    answer: Result<Answer, HttpError>,
     latency_ms: u32,
 }
 
@@ -232,12 +243,19 @@ async fn post(
     body: Option<String>,
     timeout_ms: u32,
 ) -> Sent {
-    let request = client::raw_request("POST", path, headers, body.as_deref());
-    let curl = client::curl("POST", path, headers, body.as_deref());
-    let started = client::now_ms();
-    let answer = client::send("POST", path, headers, body, timeout_ms).await;
-    let latency_ms = (client::now_ms() - started).max(0.0) as u32;
-    let response = answer.as_ref().ok().map(client::raw_response);
+    let request = transcript::raw_request(Method::Post, path, headers, body.as_deref());
+    let curl = transcript::curl(Method::Post, path, headers, body.as_deref());
+    let started = time::now_ms();
+    let answer = http::send(http::Request {
+        method: Method::Post,
+        path,
+        headers,
+        body,
+        timeout_ms,
+    })
+    .await;
+    let latency_ms = (time::now_ms() - started).max(0.0) as u32;
+    let response = answer.as_ref().ok().map(transcript::raw_response);
     run.update(|op| {
         let exchange = Exchange {
             request,
@@ -251,12 +269,12 @@ async fn post(
 
 /// An answer read by the policy, in the learner's terms.
 fn read(answer: &Answer, failure: u32) -> (Explain, Next) {
-    let problem_type = answer.problem().map(|p| p.kind);
+    let problem_type = answer.problem().and_then(|p| p.problem_type());
     let (outcome, next) = retry::judge(
         answer.status,
         answer.replayed,
         answer.retry_after,
-        problem_type.as_deref(),
+        problem_type,
         failure,
     );
     let explain = match outcome {
@@ -287,22 +305,12 @@ fn problem_text(answer: Option<&Answer>) -> (String, String) {
 
 /// After an attempt got no answer: is the server down, or was only that answer lost (accident
 /// 1 loses one on purpose)? `/health` tells, for the banner that says the server is not
-/// answering. The tables' poll says it too, but it comes with the second WASM file.
-fn check_server(state: LabState) {
+/// answering.
+fn check_server(run: Run) {
     spawn_local(async move {
-        let up = ask_health(state).await;
-        state.server_up.set(up);
+        let answered = http::get_json::<crate::api::Health>("/health")
+            .await
+            .is_ok();
+        run.server_answered(answered);
     });
-}
-
-/// Asks `/health` for the server's backend and expiry policy and keeps them; says whether the
-/// server answered.
-pub async fn ask_health(state: LabState) -> bool {
-    match client::get_json::<crate::api::Health>("/health").await {
-        Ok(health) => {
-            state.health.set(Some(health));
-            true
-        }
-        Err(_) => false,
-    }
 }

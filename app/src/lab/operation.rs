@@ -1,12 +1,13 @@
 //! One operation — what the learner meant ("order these items once") — with its key and its
-//! attempts, and the `Run` that drives the current one.
+//! attempts. Plain data with its rules: `run.rs` drives the current one.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::client::{self, Answer};
-use super::{Activity, AttemptKind, AttemptLog, Exchange, Explain, KeyMode, LabState, Phase};
+use super::attempt::{AttemptKind, AttemptLog, Exchange, Explain, Phase};
+use super::keys::new_key;
+use super::settings::KeyMode;
 use crate::api::CreateOrderRequest;
+use crate::browser::http::Answer;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
@@ -25,7 +26,7 @@ pub struct Operation {
     /// Names this operation across all its keys (sent as `X-Lab-Operation`). The accidents
     /// can give one operation several keys; the server keeps this beside each order, so two
     /// orders of one intention can be told from two orders that merely look alike.
-    #[serde(default = "client::new_key")]
+    #[serde(default = "new_key")]
     pub lineage: String,
 }
 
@@ -40,7 +41,7 @@ impl Operation {
             phase: Phase::Pending,
             resumed: false,
             conflict: None,
-            lineage: client::new_key(),
+            lineage: new_key(),
         }
     }
 
@@ -167,110 +168,14 @@ impl Operation {
     }
 }
 
-/// One run of the retry loop over the current operation. Starting or abandoning an operation
-/// begins a new run, so a loop still going for an older one notices and touches nothing.
-#[derive(Clone, Copy)]
-pub struct Run {
-    pub state: LabState,
-    generation: u64,
-}
-
-impl Run {
-    /// Makes `operation` the current one (saved at once) and ends any earlier run.
-    pub fn begin(state: LabState, operation: Option<Operation>) -> Self {
-        state.generation.update(|g| *g += 1);
-        client::save_operation(operation.as_ref());
-        state.operation.set(operation);
-        state.activity.set(Activity::Idle);
-        Self::ongoing(state)
-    }
-
-    /// The run going now, for one more attempt beside its loop.
-    pub fn ongoing(state: LabState) -> Self {
-        Self {
-            state,
-            generation: state.generation.get_untracked(),
-        }
-    }
-
-    pub fn is_current(self) -> bool {
-        self.state.generation.get_untracked() == self.generation
-    }
-
-    /// The operation, while this run is still the current one.
-    pub fn current(self) -> Option<Operation> {
-        self.read(Operation::clone)
-    }
-
-    /// Reads the operation in place (it carries every attempt's raw HTTP, so a copy is not
-    /// free), while this run is still the current one.
-    pub fn read<R>(self, read: impl FnOnce(&Operation) -> R) -> Option<R> {
-        if !self.is_current() {
-            return None;
-        }
-        self.state
-            .operation
-            .with_untracked(|op| op.as_ref().map(read))
-    }
-
-    /// Changes the operation (if this run is still the current one) and saves it at once.
-    pub fn update<R>(self, change: impl FnOnce(&mut Operation) -> R) -> Option<R> {
-        if !self.is_current() {
-            return None;
-        }
-        let mut result = None;
-        self.state
-            .operation
-            .update(|op| result = op.as_mut().map(change));
-        client::save_operation(self.state.operation.get_untracked().as_ref());
-        result
-    }
-
-    /// Adds an attempt to the timeline (and to sessionStorage) before its request leaves.
-    pub fn push_attempt(
-        self,
-        kind: AttemptKind,
-        key: Option<String>,
-        sent: String,
-        delay_ms: u32,
-    ) -> u32 {
-        self.update(|op| op.push_attempt(kind, client::clock(), key, sent, delay_ms))
-            .unwrap_or(0)
-    }
-
-    /// Records how an attempt ended; any answer at all shows the server is reachable.
-    pub fn settle_attempt(
-        self,
-        id: u32,
-        answer: Option<&Answer>,
-        latency_ms: u32,
-        explain: Explain,
-    ) {
-        if answer.is_some() {
-            self.state.server_up.set(true);
-        }
-        self.update(|op| op.settle_attempt(id, answer, latency_ms, explain));
-    }
-
-    pub fn finish(self, phase: Phase) {
-        self.update(|op| op.finish(phase));
-    }
-
-    /// Waits `ms`, counting down in whole seconds for the status line; stops early if the run ends.
-    pub async fn wait(self, ms: u32) {
-        let mut left = ms;
-        while left > 0 && self.is_current() {
-            self.state.activity.set(Activity::Waiting {
-                seconds: left.div_ceil(1000),
-            });
-            let step = match left % 1000 {
-                0 => 1000,
-                part => part,
-            };
-            client::sleep_ms(step).await;
-            left -= step;
-        }
-    }
+/// One line that says what a body asks for, e.g. `learner: BOOK-11 ×1, PEN ×2`.
+pub fn summarize(body: &CreateOrderRequest) -> String {
+    let items: Vec<String> = body
+        .items
+        .iter()
+        .map(|i| format!("{} ×{}", i.sku, i.qty))
+        .collect();
+    format!("{}: {}", body.user_id, items.join(", "))
 }
 
 #[cfg(test)]
@@ -278,7 +183,14 @@ mod tests {
     use super::*;
 
     fn operation() -> Operation {
-        Operation::new(KeyMode::Client, crate::lab::default_draft("learner"))
+        let body = CreateOrderRequest {
+            user_id: "learner".into(),
+            items: vec![crate::api::OrderItem {
+                sku: "BOOK-11".into(),
+                qty: 1,
+            }],
+        };
+        Operation::new(KeyMode::Client, body)
     }
 
     fn answer(status: u16) -> Answer {

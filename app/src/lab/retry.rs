@@ -54,7 +54,7 @@ pub fn judge(
     status: u16,
     replayed: bool,
     retry_after: Option<u32>,
-    problem_type: Option<&str>,
+    problem_type: Option<ProblemType>,
     failure: u32,
 ) -> (Outcome, Next) {
     match status {
@@ -65,9 +65,7 @@ pub fn judge(
             Next::RetryAfterMs(retry_after.unwrap_or(1).clamp(1, 30) * 1000),
         ),
         422 => (Outcome::Mismatch, Next::Stop),
-        400 if problem_type.and_then(ProblemType::from_uri)
-            == Some(ProblemType::IssuedKeyExpired) =>
-        {
+        400 if problem_type == Some(ProblemType::IssuedKeyExpired) => {
             (Outcome::KeyExpired, Next::NeedNewKey)
         }
         500..=599 => (Outcome::Problem, no_answer(failure)),
@@ -150,12 +148,12 @@ mod tests {
     #[test]
     fn expired_issued_key_asks_for_a_new_one() {
         assert_eq!(
-            judge(400, false, None, Some("/problems/issued-key-expired"), 1),
+            judge(400, false, None, Some(ProblemType::IssuedKeyExpired), 1),
             (Outcome::KeyExpired, Next::NeedNewKey)
         );
         // Another 400 is the request's own fault.
         assert_eq!(
-            judge(400, false, None, Some("/problems/invalid-body"), 1),
+            judge(400, false, None, Some(ProblemType::InvalidBody), 1),
             (Outcome::Problem, Next::Stop)
         );
     }

@@ -2,20 +2,28 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::PanelText;
-use crate::lab::{client, driver, use_lab, KeyMode as Mode, Settings};
+use crate::api::ResetRequest;
+use crate::browser::{http, storage};
+use crate::i18n::{use_lang, PanelText};
+use crate::lab::order::OrderInProgress;
+use crate::lab::preferences::Preferences;
+use crate::lab::settings::{KeyMode as Mode, Settings};
 
+/// Who creates the key: the two designs, with what each gains and risks.
 #[component]
-pub fn KeyMode() -> impl IntoView {
-    let state = use_lab();
-    let texts = move || state.panel_texts();
-    let mode = move || state.settings.get().mode;
-    let set_mode = move |mode: Mode| state.settings.update(|s| s.mode = mode);
+pub fn KeyMode(
+    prefs: Preferences,
+    order: OrderInProgress,
+    live: ReadSignal<bool>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let texts = move || lang.get().panel_texts();
+    let mode = move || prefs.with(|s| s.mode);
+    let set_mode = move |mode: Mode| prefs.update(|s| s.mode = mode);
     // A switch never changes the key of the order on screen (its retries must keep it).
     let other_than_shown = Memo::new(move |_| {
-        state
-            .operation
-            .with(|op| op.as_ref().is_some_and(|op| op.mode != mode()))
+        let chosen = mode();
+        order.with_operation(|op| op.is_some_and(|op| op.mode != chosen))
     });
     view! {
         <fieldset class="key-mode">
@@ -26,7 +34,7 @@ pub fn KeyMode() -> impl IntoView {
                     name="key-mode"
                     data-testid="mode-client"
                     prop:checked=move || mode() == Mode::Client
-                    disabled=move || !state.hydrated.get()
+                    disabled=move || !live.get()
                     on:change=move |_| set_mode(Mode::Client)
                 />
                 <span>
@@ -41,7 +49,7 @@ pub fn KeyMode() -> impl IntoView {
                     name="key-mode"
                     data-testid="mode-server"
                     prop:checked=move || mode() == Mode::Server
-                    disabled=move || !state.hydrated.get()
+                    disabled=move || !live.get()
                     on:change=move |_| set_mode(Mode::Server)
                 />
                 <span>
@@ -58,18 +66,25 @@ pub fn KeyMode() -> impl IntoView {
     }
 }
 
+/// The server's delay, the button while pending, and a fresh start for this learner.
 #[component]
-pub fn LabControls() -> impl IntoView {
-    let state = use_lab();
-    let texts = move || state.panel_texts();
-    let settings = move || state.settings.get();
-    let change =
-        move |edit: fn(&mut Settings, bool), on: bool| state.settings.update(|s| edit(s, on));
+pub fn LabControls(
+    prefs: Preferences,
+    order: OrderInProgress,
+    live: ReadSignal<bool>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let texts = move || lang.get().panel_texts();
+    let settings = prefs.signal();
+    let change = move |edit: fn(&mut Settings, bool), on: bool| prefs.update(|s| edit(s, on));
     let reset = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = client::reset_learner().await;
-            driver::abandon(state);
-            state.tables_changed();
+            // Only this learner's orders and records: other learners on the server keep theirs.
+            let learner = ResetRequest {
+                user_id: storage::learner_id(),
+            };
+            let _ = http::post_json("/lab/reset", &learner).await;
+            order.abandon();
         });
     };
     view! {
@@ -83,22 +98,22 @@ pub fn LabControls() -> impl IntoView {
                     max="10000"
                     step="500"
                     data-testid="delay"
-                    prop:value=move || settings().delay_ms.to_string()
-                    disabled=move || !state.hydrated.get()
+                    prop:value=move || settings.with(|s| s.delay_ms.to_string())
+                    disabled=move || !live.get()
                     on:input=move |ev| {
                         let ms = event_target_value(&ev).parse().unwrap_or(0);
-                        state.settings.update(|s| s.delay_ms = ms);
+                        prefs.update(|s| s.delay_ms = ms);
                     }
                 />
-                <output data-testid="delay-value">{move || settings().delay_ms}</output>
+                <output data-testid="delay-value">{move || settings.with(|s| s.delay_ms)}</output>
             </label>
             <small>{move || texts().controls.delay_note}</small>
             <label class="check">
                 <input
                     type="checkbox"
                     data-testid="disable-while-pending"
-                    prop:checked=move || settings().disable_while_pending
-                    disabled=move || !state.hydrated.get()
+                    prop:checked=move || settings.with(|s| s.disable_while_pending)
+                    disabled=move || !live.get()
                     on:change=move |ev| change(|s, on| s.disable_while_pending = on, event_target_checked(&ev))
                 />
                 <span>{move || texts().controls.disable_while_pending}</span>
@@ -108,20 +123,21 @@ pub fn LabControls() -> impl IntoView {
                 type="button"
                 class="secondary"
                 data-testid="reset"
-                disabled=move || !state.hydrated.get()
+                disabled=move || !live.get()
                 on:click=reset
             >{move || texts().controls.reset}</button>
         </fieldset>
     }
 }
 
+/// The accidents a learner can cause on purpose.
 #[component]
-pub fn Accidents() -> impl IntoView {
-    let state = use_lab();
-    let texts = move || state.panel_texts();
-    let settings = move || state.settings.get();
+pub fn Accidents(prefs: Preferences, live: ReadSignal<bool>) -> impl IntoView {
+    let lang = use_lang();
+    let texts = move || lang.get().panel_texts();
+    let settings = prefs.signal();
     // Accident 2 picks the key on the page; with server-issued keys the page picks none.
-    let server_mode = Memo::new(move |_| settings().mode == Mode::Server);
+    let server_mode = Memo::new(move |_| settings.with(|s| s.mode) == Mode::Server);
     let switch = move |id: &'static str,
                        label: PanelText,
                        note: PanelText,
@@ -134,11 +150,11 @@ pub fn Accidents() -> impl IntoView {
                 <input
                     type="checkbox"
                     data-testid=id
-                    prop:checked=move || get(&settings()) && applies()
-                    disabled=move || !state.hydrated.get() || !applies()
+                    prop:checked=move || settings.with(get) && applies()
+                    disabled=move || !live.get() || !applies()
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        state.settings.update(|s| set(s, on));
+                        prefs.update(|s| set(s, on));
                     }
                 />
                 <span>

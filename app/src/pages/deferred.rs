@@ -15,28 +15,59 @@ use leptos::reactive::computed::ScopedFuture;
 #[cfg(feature = "hydrate")]
 use wasm_bindgen::JsCast;
 
-use super::lesson::{self, STEPS};
-use super::{controls, keystore, learn, sequence, timeline, ServerTables};
+use super::lesson::progress::Progress;
+use super::lesson::{QuizStep, RunStep, StepNav};
+use super::timeline::Timeline;
+use super::{compare, controls, keystore, mismatch, quiz, scenarios, secure, sequence, tables};
+use crate::lab::order::OrderInProgress;
+use crate::lab::preferences::Preferences;
+use crate::step::Step;
 
-/// One part of a page that the browser takes over after the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One part of a page that the browser takes over after the rest, with the state its panels
+/// read: the registry that wires each panel to what it may see and change, and nothing more.
+#[derive(Clone, Copy)]
 pub enum Region {
     /// The lesson's step links, with a tick on each step done. (Plain links: they work before.)
-    StepNav { current: usize },
+    StepNav { current: Step, progress: Progress },
     /// A lesson step's own column: its idea, prediction and run button.
-    Step { number: usize },
+    Step {
+        step: Step,
+        progress: Progress,
+        order: OrderInProgress,
+        prefs: Preferences,
+        live: ReadSignal<bool>,
+    },
     /// What the attempts did: the mismatch view (sandbox only), the timeline and the diagram.
-    Attempts { mismatch: bool },
-    /// The orders and the idempotency records.
-    Tables,
+    Attempts {
+        order: OrderInProgress,
+        mismatch: bool,
+    },
+    /// The orders and the idempotency records, as the server holds them.
+    Tables {
+        order: OrderInProgress,
+        prefs: Preferences,
+        reachable: RwSignal<bool>,
+        live: ReadSignal<bool>,
+    },
     /// The sandbox's ready-made scenarios.
-    Scenarios,
+    Scenarios {
+        prefs: Preferences,
+        order: OrderInProgress,
+    },
     /// The sandbox's key-mode switch, above the order button.
-    KeyMode,
+    KeyMode {
+        prefs: Preferences,
+        order: OrderInProgress,
+        live: ReadSignal<bool>,
+    },
     /// The sandbox's switches below the order button, and its key-storage experiment.
-    Switches,
+    Switches {
+        prefs: Preferences,
+        order: OrderInProgress,
+        live: ReadSignal<bool>,
+    },
     /// The sandbox's comparison, guide, quiz and secure-context panels.
-    Teaching,
+    Teaching { live: ReadSignal<bool> },
 }
 
 impl Region {
@@ -44,34 +75,47 @@ impl Region {
     fn view(self) -> impl IntoView {
         use leptos::either::{Either, EitherOf8::*};
         match self {
-            Region::StepNav { current } => H(view! { <lesson::StepNav current=current/> }),
-            Region::Step { number } => A(if number == STEPS {
-                Either::Left(view! { <lesson::QuizStep/> })
+            Region::StepNav { current, progress } => H(view! { <StepNav current progress/> }),
+            Region::Step {
+                step,
+                progress,
+                order,
+                prefs,
+                live,
+            } => A(if step.is_last() {
+                Either::Left(view! { <QuizStep progress live/> })
             } else {
-                Either::Right(view! { <lesson::RunStep number=number/> })
+                Either::Right(view! { <RunStep step progress order prefs live/> })
             }),
-            Region::Attempts { mismatch } => B(view! {
-                {mismatch.then(|| view! { <learn::MismatchView/> })}
-                <timeline::Timeline/>
-                <sequence::SequenceDiagram/>
+            Region::Attempts { order, mismatch } => B(view! {
+                {mismatch.then(|| view! { <mismatch::MismatchView order/> })}
+                <Timeline attempts=order.attempts()/>
+                <sequence::SequenceDiagram attempts=order.attempts()/>
             }),
-            Region::Tables => C(view! { <ServerTables/> }),
-            Region::Scenarios => D(view! { <learn::Scenarios/> }),
-            Region::KeyMode => E(view! { <controls::KeyMode/> }),
-            Region::Switches => F(view! {
-                <controls::LabControls/>
-                <controls::Accidents/>
-                <keystore::KeyStoreExperiment/>
+            Region::Tables {
+                order,
+                prefs,
+                reachable,
+                live,
+            } => C(view! { <tables::ServerTables order prefs reachable live/> }),
+            Region::Scenarios { prefs, order } => D(view! { <scenarios::Scenarios prefs order/> }),
+            Region::KeyMode { prefs, order, live } => {
+                E(view! { <controls::KeyMode prefs order live/> })
+            }
+            Region::Switches { prefs, order, live } => F(view! {
+                <controls::LabControls prefs order live/>
+                <controls::Accidents prefs live/>
+                <keystore::KeyStoreExperiment prefs live/>
             }),
-            Region::Teaching => G(view! {
+            Region::Teaching { live } => G(view! {
                 <div class="columns">
                     <section class="panel" aria-labelledby="compare-heading">
-                        <learn::Comparison/>
-                        <learn::DecisionGuide/>
+                        <compare::Comparison/>
+                        <compare::DecisionGuide/>
                     </section>
                     <section class="panel" aria-labelledby="quiz-heading">
-                        <learn::Quiz/>
-                        <learn::SecureContext/>
+                        <quiz::Quiz live/>
+                        <secure::SecureContext/>
                     </section>
                 </div>
             }),
@@ -91,8 +135,8 @@ pub fn Deferred(region: Region) -> impl IntoView {
     {
         let slot = NodeRef::<leptos::html::Div>::new();
         let second_file = expect_context::<SecondFile>().0;
-        // The panels are owned here, so they find the lab's state in this owner's context,
-        // and built untracked, so nothing they read can make this effect run (and drop them)
+        // The panels are owned here, so they find the language in this owner's context, and
+        // are built untracked, so nothing they read can make this effect run (and drop them)
         // again.
         let owner = Owner::current().expect("a component runs under an owner");
         Effect::new(move |built: Option<bool>| {
@@ -138,19 +182,19 @@ enum Arrival {
 /// rendering of the regions stays: readable, not yet live. A failed fetch (the learner cut the
 /// network) is tried again every 3 s, and never stops the order button, which lives in the
 /// first file.
-pub fn fetch_second_file(state: crate::lab::LabState) {
+pub fn fetch_second_file(live: ReadSignal<bool>) {
     #[cfg(feature = "hydrate")]
     {
         let second_file = RwSignal::new(Arrival::Waiting);
         provide_context(SecondFile(second_file));
         Effect::new(move |started: Option<bool>| {
-            if started == Some(true) || !state.hydrated.get() {
+            if started == Some(true) || !live.get() {
                 return started.unwrap_or(false);
             }
             leptos::task::spawn_local(async move {
                 while __wasm_split_preload_build_in().await.is_err() {
                     second_file.set(Arrival::Retrying);
-                    crate::lab::client::sleep_ms(3000).await;
+                    crate::browser::time::sleep_ms(3000).await;
                 }
                 second_file.set(Arrival::Arrived);
             });
@@ -159,7 +203,7 @@ pub fn fetch_second_file(state: crate::lab::LabState) {
     }
     // The server renders the regions whole; nothing to fetch.
     #[cfg(not(feature = "hydrate"))]
-    let _ = state;
+    let _ = live;
 }
 
 /// Replaces the server's rendering of `region` with panels built from the lab's state now,

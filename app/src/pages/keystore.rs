@@ -3,8 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::KeyStoreTexts;
-use crate::lab::{client, use_lab, KeyStore};
+use super::widgets::scroll_region;
+
+use crate::browser::tabs;
+use crate::i18n::{use_lang, KeyStoreTexts};
+use crate::lab::preferences::Preferences;
+use crate::lab::settings::KeyStore;
 
 /// Picks one text out of this panel's group.
 type Words = fn(&KeyStoreTexts) -> &'static str;
@@ -26,10 +30,10 @@ const STORES: [(KeyStore, &str, Words, Words, [Case; 3]); 3] = [
 ];
 
 #[component]
-pub fn KeyStoreExperiment() -> impl IntoView {
-    let state = use_lab();
-    let asleep = move || !state.hydrated.get();
-    let chosen = move || state.settings.with(|s| s.key_store);
+pub fn KeyStoreExperiment(prefs: Preferences, live: ReadSignal<bool>) -> impl IntoView {
+    let lang = use_lang();
+    let asleep = move || !live.get();
+    let chosen = move || prefs.with(|s| s.key_store);
     let button = move |id: &'static str, label: &'static str, act: fn()| {
         view! {
             <button type="button" data-testid=id disabled=asleep on:click=move |_| act()>{label}</button>
@@ -37,7 +41,7 @@ pub fn KeyStoreExperiment() -> impl IntoView {
     };
     // Static text, drawn again only when the language changes.
     move || {
-        let texts = state.panel_texts();
+        let texts = lang.get().panel_texts();
         let k = &texts.keystore;
         view! {
             <fieldset class="key-store">
@@ -51,19 +55,19 @@ pub fn KeyStoreExperiment() -> impl IntoView {
                                 data-testid=id
                                 prop:checked=move || chosen() == store
                                 disabled=asleep
-                                on:change=move |_| state.settings.update(|s| s.key_store = store)
+                                on:change=move |_| prefs.update(|s| s.key_store = store)
                             />
                             <span><strong>{name(k)}</strong><small>{note(k)}</small></span>
                         </label>
                 }).collect_view()}
                 <small>{k.switch_note}</small>
                 <div class="actions">
-                    {button("key-store-reload", k.reload, client::reload_tab)}
-                    {button("key-store-second-tab", k.second_tab, client::open_second_tab)}
-                    {button("key-store-duplicate-tab", k.duplicate_tab, client::duplicate_tab)}
+                    {button("key-store-reload", k.reload, tabs::reload_tab)}
+                    {button("key-store-second-tab", k.second_tab, tabs::open_second_tab)}
+                    {button("key-store-duplicate-tab", k.duplicate_tab, tabs::duplicate_tab)}
                 </div>
                 <small>{k.tabs_note}</small>
-                {super::scroll_region(|t| t.keystore.caption, view! {
+                {scroll_region(|t| t.keystore.caption, view! {
                     <table class="key-store-cases">
                         <caption>{k.caption}</caption>
                         <thead>

@@ -3,8 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::SequenceTexts;
-use crate::lab::{short_key, use_lab, AttemptKind, AttemptLog, Explain};
+use super::widgets::scroll_region;
+use crate::i18n::{use_lang, SequenceTexts};
+use crate::lab::attempt::{AttemptKind, AttemptLog, Explain};
+use crate::lab::keys::short_key;
 
 const LANE_X: [f64; 3] = [70.0, 330.0, 590.0];
 const WIDTH: f64 = 660.0;
@@ -20,13 +22,12 @@ struct Message {
 }
 
 #[component]
-pub fn SequenceDiagram() -> impl IntoView {
-    let state = use_lab();
-    let texts = move || state.panel_texts();
-    let attempts = move || state.attempts();
+pub fn SequenceDiagram(attempts: Memo<Vec<AttemptLog>>) -> impl IntoView {
+    let lang = use_lang();
+    let texts = move || lang.get().panel_texts();
     // How many attempts to show; None shows them all (and follows new ones).
     let step = RwSignal::new(None::<usize>);
-    let total = move || state.attempt_count();
+    let total = move || attempts.with(Vec::len);
     let shown = move || step.get().unwrap_or(total()).min(total());
 
     view! {
@@ -48,7 +49,7 @@ pub fn SequenceDiagram() -> impl IntoView {
                 >{move || texts().sequence.step_forward}</button>
                 <button type="button" class="link" on:click=move |_| step.set(None)>{move || texts().sequence.step_all}</button>
             </div>
-            {move || diagram(&attempts()[..shown()], &texts().sequence)}
+            {move || attempts.with(|all| diagram(&all[..shown()], &texts().sequence))}
         </Show>
     }
 }
@@ -78,7 +79,7 @@ fn diagram(attempts: &[AttemptLog], texts: &'static SequenceTexts) -> impl IntoV
         <ol class="sr-only" aria-label=texts.as_list data-testid="sequence-text">
             {as_text.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
         </ol>
-        {super::scroll_region(|t| t.sequence.heading, view! {
+        {scroll_region(|t| t.sequence.heading, view! {
             <svg
                 class="sequence"
                 data-testid="sequence"

@@ -2,10 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{PanelText, TimelineTexts};
-use crate::lab::{
-    client, short_key, use_lab, AttemptKind, AttemptLog, Exchange, Explain, LeaseNote,
-};
+use super::widgets::{header_row, keyed_rows, scroll_region};
+use crate::api::LeaseNote;
+use crate::browser::document::copy_to_clipboard;
+use crate::i18n::{use_lang, PanelText, StatusTexts, TimelineTexts};
+use crate::lab::attempt::{AttemptKind, AttemptLog, Exchange, Explain};
+use crate::lab::keys::short_key;
 
 const COLUMNS: [PanelText; 8] = [
     |_| "#",
@@ -18,23 +20,23 @@ const COLUMNS: [PanelText; 8] = [
     |t| t.timeline.col_what,
 ];
 
+/// The operation's attempts, one row each.
 #[component]
-pub fn Timeline() -> impl IntoView {
-    let state = use_lab();
-    let texts = move || state.panel_texts();
-    let attempts = Memo::new(move |_| state.attempts());
+pub fn Timeline(attempts: Memo<Vec<AttemptLog>>) -> impl IntoView {
+    let lang = use_lang();
+    let texts = move || lang.get().panel_texts();
     view! {
         <h2 id="attempts-heading">{move || texts().timeline.heading}</h2>
         <Show
-            when=move || { state.attempt_count() > 0 }
+            when=move || attempts.with(|a| !a.is_empty())
             fallback=move || view! { <p class="empty">{texts().timeline.empty}</p> }
         >
-            {super::scroll_region(|t| t.timeline.heading, view! {
+            {scroll_region(|t| t.timeline.heading, view! {
                 <table class="timeline" data-testid="timeline">
                     <caption class="sr-only">{move || texts().timeline.heading}</caption>
-                    <thead>{super::header_row(&COLUMNS)}</thead>
+                    <thead>{header_row(&COLUMNS)}</thead>
                     <tbody>
-                        {super::keyed_rows(attempts, |a| &a.id, |a, t| row(a, &t.timeline))}
+                        {keyed_rows(attempts, |a| &a.id, |a, t| row(a, &t.timeline))}
                     </tbody>
                 </table>
             })}
@@ -43,6 +45,7 @@ pub fn Timeline() -> impl IntoView {
 }
 
 fn row(attempt: AttemptLog, texts: &'static TimelineTexts) -> impl IntoView {
+    let status_texts = &use_lang().get_untracked().texts().status;
     let status = match (attempt.status, &attempt.explain) {
         (Some(status), _) => status.to_string(),
         (None, Explain::Sending) => "…".into(),
@@ -71,7 +74,7 @@ fn row(attempt: AttemptLog, texts: &'static TimelineTexts) -> impl IntoView {
             <td>{if attempt.replayed { texts.yes } else { texts.no }}</td>
             <td class="mono">{attempt.latency_ms.map(|ms| format!("{ms} ms"))}</td>
             <td>
-                {explain(&attempt.explain, texts)}
+                {explain(&attempt.explain, texts, status_texts)}
                 {attempt.lease.map(|note| view! { <small class="lease-note" data-testid="lease-note">{lease_note(note, texts)}</small> })}
                 {attempt.server_says.map(|words| view! { <small class="server-says">{words}</small> })}
                 {attempt.exchange.map(|exchange| raw_http(exchange, texts))}
@@ -90,7 +93,7 @@ fn raw_http(exchange: Exchange, texts: &'static TimelineTexts) -> impl IntoView 
             <pre data-testid="raw-response">{exchange.response.unwrap_or_else(|| texts.no_response.to_owned())}</pre>
             <div class="curl">
                 <code data-testid="curl">{exchange.curl}</code>
-                <button type="button" class="link" on:click=move |_| client::copy_to_clipboard(&curl)>{texts.copy}</button>
+                <button type="button" class="link" on:click=move |_| copy_to_clipboard(&curl)>{texts.copy}</button>
             </div>
         </details>
     }
@@ -103,7 +106,11 @@ fn lease_note(note: LeaseNote, texts: &'static TimelineTexts) -> &'static str {
     }
 }
 
-fn explain(explain: &Explain, texts: &'static TimelineTexts) -> String {
+fn explain(
+    explain: &Explain,
+    texts: &'static TimelineTexts,
+    status: &'static StatusTexts,
+) -> String {
     match explain {
         Explain::Sending => String::new(),
         Explain::Created => texts.explain_created.into(),
@@ -113,7 +120,7 @@ fn explain(explain: &Explain, texts: &'static TimelineTexts) -> String {
         Explain::Mismatch => texts.explain_mismatch.into(),
         // The browser's own error text is English whatever the page's language, and says no
         // more than this does.
-        Explain::Network(_) => use_lab().texts().status.explain_network.into(),
+        Explain::Network(_) => status.explain_network.into(),
         Explain::Prepared => texts.explain_prepared.into(),
         Explain::KeyExpired => texts.explain_key_expired.into(),
         Explain::Problem { .. } => String::new(),

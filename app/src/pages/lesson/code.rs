@@ -3,13 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::lesson;
-use crate::lab::use_lab;
+use crate::i18n::{lesson, use_lang};
 
 #[component]
-pub fn RetryCode(key_inside_loop: RwSignal<bool>) -> impl IntoView {
-    let state = use_lab();
-    let t = move || &lesson::texts(state.lang.get()).code;
+pub fn RetryCode(key_inside_loop: RwSignal<bool>, live: ReadSignal<bool>) -> impl IntoView {
+    let lang = use_lang();
+    let t = move || &lesson::texts(lang.get()).code;
     let code = move || {
         let c = t();
         if key_inside_loop.get() {
@@ -35,7 +34,7 @@ pub fn RetryCode(key_inside_loop: RwSignal<bool>) -> impl IntoView {
                     type="checkbox"
                     data-testid="key-inside-loop"
                     prop:checked=move || key_inside_loop.get()
-                    disabled=move || !state.hydrated.get()
+                    disabled=move || !live.get()
                     on:change=move |ev| key_inside_loop.set(event_target_checked(&ev))
                 />
                 <span>{move || t().key_inside}</span>

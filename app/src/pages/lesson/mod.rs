@@ -4,82 +4,39 @@
 //! prediction, says why, and offers what to try next — in the sandbox, one click away.
 
 mod code;
-mod progress;
+mod issued;
+pub mod progress;
 mod runs;
 
 use leptos::either::{Either, EitherOf5, EitherOf6};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
-use super::deferred::{Deferred, Region};
-use super::{learn, order};
-use crate::i18n::fill;
-use crate::i18n::lesson::{self, IssuedTexts, LessonTexts, RUN_STEPS};
-use crate::lab::{use_lab, LabState};
+use super::compare::{guide_verdict, DecisionGuide, Verdict};
+use super::keystore::KeyStoreExperiment;
+use super::mismatch::MismatchView;
+use super::quiz::Quiz;
+use super::secure::SecureContext;
+use crate::i18n::lesson::{self, LessonTexts};
+use crate::i18n::{fill, use_lang};
+use crate::lab::order::OrderInProgress;
+use crate::lab::preferences::Preferences;
+use crate::step::Step;
 use progress::Progress;
-use runs::Outcome;
-
-pub const STEPS: usize = RUN_STEPS + 1;
-
-/// One step beside the order panel. On `/` (`home`) it is step 1, with a line inviting the
-/// learner to skip the reading and just click.
-#[component]
-pub fn LessonPage(number: usize, #[prop(optional)] home: bool) -> impl IntoView {
-    let state = use_lab();
-    let progress = Progress::provide();
-    if !home {
-        focus_step_heading(state);
-    }
-    view! {
-        <Deferred region=Region::StepNav { current: number }/>
-        <div class="columns">
-            <section class="panel lesson" aria-labelledby="step-title" data-testid="lesson-step">
-                <Deferred region=Region::Step { number }/>
-            </section>
-            <section class="panel" aria-labelledby="order-heading">
-                {home.then(|| view! {
-                    <p class="hint" data-testid="just-try">{move || state.texts().page.just_try}</p>
-                    {move || progress.resume_at().map(|step| view! {
-                        <p><a href=format!("/lesson/{step}") data-testid="resume">{fill(state.texts().page.resume, step)}</a></p>
-                    })}
-                })}
-                <order::OrderPanel/>
-                <Deferred region=Region::Attempts { mismatch: false }/>
-            </section>
-        </div>
-        <Deferred region=Region::Tables/>
-    }
-}
-
-/// Moving to a step is a page load; once it is interactive, the keyboard and the screen reader
-/// start at the step's heading, not at the top of the page. (`/` does not: there the first
-/// thing to reach is the order button.)
-fn focus_step_heading(state: LabState) {
-    Effect::new(move |_| {
-        if !state.hydrated.get() {
-            return;
-        }
-        let heading = document().get_element_by_id("step-title");
-        if let Some(heading) = heading.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
-            let _ = heading.focus();
-        }
-    });
-}
+use runs::{Outcome, Workbench};
 
 /// Links to the eight steps (a tick on those done) and to the sandbox.
 #[component]
-pub(super) fn StepNav(current: usize) -> impl IntoView {
-    let state = use_lab();
-    let progress = Progress::expect();
-    let t = move || lesson::texts(state.lang.get());
-    let link = move |step: usize| {
+pub fn StepNav(current: Step, progress: Progress) -> impl IntoView {
+    let lang = use_lang();
+    let t = move || lesson::texts(lang.get());
+    let link = move |step: Step| {
         let (section, title) = section_title(t(), step);
         view! {
             <li>
                 <a
-                    href=format!("/lesson/{step}")
-                    data-testid=format!("step-link-{step}")
+                    href=step.path()
+                    data-testid=format!("step-link-{}", step.number())
                     aria-current=(step == current).then_some("step")
                     title=title
                 >
@@ -93,36 +50,40 @@ pub(super) fn StepNav(current: usize) -> impl IntoView {
     };
     view! {
         <nav class="steps" aria-label=move || t().nav>
-            <ol>{(1..=STEPS).map(link).collect_view()}</ol>
-            <a class="to-sandbox" href="/sandbox" data-testid="to-sandbox">{move || state.texts().page.sandbox}</a>
+            <ol>{Step::ALL.into_iter().map(link).collect_view()}</ol>
+            <a class="to-sandbox" href="/sandbox" data-testid="to-sandbox">{move || lang.get().texts().page.sandbox}</a>
         </nav>
     }
 }
 
-fn section_title(t: &'static LessonTexts, step: usize) -> (&'static str, &'static str) {
-    match t.steps.get(step - 1) {
+fn section_title(t: &'static LessonTexts, step: Step) -> (&'static str, &'static str) {
+    match t.steps.get(step.number() - 1) {
         Some(s) => (s.section, s.title),
         None => (t.quiz_step.section, t.quiz_step.title),
     }
 }
 
 /// Where the step's setup lives in the sandbox (`/sandbox?scenario=…`).
-fn setup_link(step: usize, key_inside_loop: bool) -> &'static str {
+fn setup_link(step: Step, key_inside_loop: bool) -> &'static str {
     match (step, key_inside_loop) {
-        (1, _) | (5, false) => "/sandbox?scenario=lost-response",
-        (2, _) => "/sandbox?scenario=reload",
-        (3, _) => "/sandbox?scenario=prepare-fails",
-        (5, true) | (7, _) => "/sandbox?scenario=new-key-every-retry",
-        (6, _) => "/sandbox?scenario=reused-key",
-        _ => "/sandbox",
+        (Step::OneOperationOneKey, _) | (Step::ClientDuties, false) => {
+            "/sandbox?scenario=lost-response"
+        }
+        (Step::ClientKeys, _) => "/sandbox?scenario=reload",
+        (Step::ServerKeys, _) => "/sandbox?scenario=prepare-fails",
+        (Step::ClientDuties, true) | (Step::Accidents, _) => {
+            "/sandbox?scenario=new-key-every-retry"
+        }
+        (Step::Refusals, _) => "/sandbox?scenario=reused-key",
+        (Step::Choosing | Step::Quiz, _) => "/sandbox",
     }
 }
 
 /// The choice the step's run should land on, when the server behaves as the chapter says.
-fn expected(step: usize, key_inside_loop: bool) -> usize {
+fn expected(step: Step, key_inside_loop: bool) -> usize {
     match step {
-        5 if key_inside_loop => 1,
-        6 => 2,
+        Step::ClientDuties if key_inside_loop => 1,
+        Step::Refusals => 2,
         _ => 0,
     }
 }
@@ -137,11 +98,18 @@ enum RunState {
 }
 
 #[component]
-pub(super) fn RunStep(number: usize) -> impl IntoView {
-    let state = use_lab();
-    let progress = Progress::expect();
-    let t = move || lesson::texts(state.lang.get());
-    let step = move || &t().steps[number - 1];
+pub fn RunStep(
+    step: Step,
+    progress: Progress,
+    order: OrderInProgress,
+    prefs: Preferences,
+    live: ReadSignal<bool>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let bench = Workbench { order, prefs };
+    let number = step.number();
+    let t = move || lesson::texts(lang.get());
+    let words = move || &t().steps[number - 1];
     let prediction = RwSignal::new(None::<usize>);
     let run_state = RwSignal::new(RunState::Idle);
     let key_inside_loop = RwSignal::new(false);
@@ -152,7 +120,7 @@ pub(super) fn RunStep(number: usize) -> impl IntoView {
     let finish = move |result: Result<Outcome, String>| {
         run_state.set(match result {
             Ok(outcome) => {
-                progress.mark_done(number);
+                progress.mark_done(step);
                 RunState::Done(outcome)
             }
             Err(error) => RunState::Failed(error),
@@ -160,13 +128,13 @@ pub(super) fn RunStep(number: usize) -> impl IntoView {
     };
     // Step 2 reloads the page mid-run; the reloaded page picks the run up here.
     Effect::new(move |_| {
-        if !state.hydrated.get() {
+        if !live.get() {
             return;
         }
-        if let Some(pending) = runs::take_pending_reload(number) {
+        if let Some(pending) = runs::take_pending_reload(step) {
             prediction.set(Some(pending.prediction));
             run_state.set(RunState::Running);
-            spawn_local(async move { finish(runs::finish_reload(state, pending).await) });
+            spawn_local(async move { finish(runs::finish_reload(bench, pending).await) });
         }
     });
     let start = move |_| {
@@ -174,24 +142,24 @@ pub(super) fn RunStep(number: usize) -> impl IntoView {
             asked.set(true);
             return;
         };
-        if number == 4 {
+        if step == Step::Choosing {
             finish(Ok(ask_guide(guide)));
             return;
         }
-        run_state.set(if number == 2 {
+        run_state.set(if step == Step::ClientKeys {
             RunState::Reloading
         } else {
             RunState::Running
         });
         let inside = key_inside_loop.get_untracked();
-        spawn_local(async move { finish(runs::run(state, number, choice, inside).await) });
+        spawn_local(async move { finish(runs::run(bench, step, choice, inside).await) });
     };
     view! {
         <p class="step-of">{move || fill(t().step_of, number)}</p>
-        <h2 id="step-title" tabindex="-1">{move || format!("{} {}", step().section, step().title)}</h2>
-        <p class="idea" data-testid="lesson-idea">{move || step().idea}</p>
+        <h2 id="step-title" tabindex="-1">{move || format!("{} {}", words().section, words().title)}</h2>
+        <p class="idea" data-testid="lesson-idea">{move || words().idea}</p>
         <fieldset class="prediction" disabled=running>
-            <legend>{move || step().question}</legend>
+            <legend>{move || words().question}</legend>
             {(0..3).map(|i| view! {
                 <label class="check">
                     <input
@@ -204,75 +172,36 @@ pub(super) fn RunStep(number: usize) -> impl IntoView {
                             asked.set(false);
                         }
                     />
-                    <span>{move || step().choices[i]}</span>
+                    <span>{move || words().choices[i]}</span>
                 </label>
             }).collect_view()}
         </fieldset>
-        {match number {
-            2 => EitherOf6::A(view! { <super::keystore::KeyStoreExperiment/> }),
-            4 => EitherOf6::B(view! { <learn::DecisionGuide ticked=guide/> }),
-            5 => EitherOf6::C(view! { <code::RetryCode key_inside_loop=key_inside_loop/> }),
-            6 => EitherOf6::D(view! { <learn::MismatchView/> }),
-            7 => EitherOf6::E(view! { <learn::SecureContext/> }),
-            _ => EitherOf6::F(()),
+        {match step {
+            Step::ClientKeys => EitherOf6::A(view! { <KeyStoreExperiment prefs live/> }),
+            Step::Choosing => EitherOf6::B(view! { <DecisionGuide ticked=guide/> }),
+            Step::ClientDuties => EitherOf6::C(view! { <code::RetryCode key_inside_loop live/> }),
+            Step::Refusals => EitherOf6::D(view! { <MismatchView order/> }),
+            Step::Accidents => EitherOf6::E(view! { <SecureContext/> }),
+            Step::OneOperationOneKey | Step::ServerKeys | Step::Quiz => EitherOf6::F(()),
         }}
         <div class="actions">
             <button
                 type="button"
                 class="primary"
                 data-testid="lesson-run"
-                disabled=move || running.get() || !state.hydrated.get()
+                disabled=move || running.get() || !live.get()
                 on:click=start
             >{move || t().run}</button>
-            <a href=move || setup_link(number, key_inside_loop.get()) data-testid="open-setup">
+            <a href=move || setup_link(step, key_inside_loop.get()) data-testid="open-setup">
                 {move || t().open_setup}
             </a>
         </div>
         <div aria-live="polite" data-testid="lesson-result">
             {move || asked.get().then(|| view! { <p class="note">{t().pick_first}</p> })}
-            {move || result_view(state, number, prediction, run_state, key_inside_loop)}
+            {move || result_view(t(), step, prediction, run_state, key_inside_loop)}
         </div>
-        {(number == 3).then(|| view! { <RefusedIssuedKeys/> })}
-        <StepLinks number=number/>
-    }
-}
-
-/// Step 3's "try next", done here: an expired and an altered issued key, both refused.
-#[component]
-fn RefusedIssuedKeys() -> impl IntoView {
-    let state = use_lab();
-    let t = move || &lesson::texts(state.lang.get()).issued;
-    let button = move |bad: runs::BadIssuedKey,
-                       id: &'static str,
-                       label: fn(&IssuedTexts) -> &'static str| {
-        let answer = RwSignal::new(None::<String>);
-        let send = move |_| {
-            spawn_local(async move {
-                let shown = match runs::order_with(bad).await {
-                    Ok((status, title)) => fill(&fill(t().result, status), title),
-                    Err(error) => fill(lesson::texts(state.lang.get_untracked()).failed, error),
-                };
-                answer.set(Some(shown));
-            })
-        };
-        view! {
-            <li>
-                <button type="button" data-testid=id disabled=move || !state.hydrated.get() on:click=send>
-                    {move || label(t())}
-                </button>
-                " "
-                <output data-testid=format!("{id}-result")>{move || answer.get()}</output>
-            </li>
-        }
-    };
-    view! {
-        <fieldset class="issued-keys">
-            <legend>{move || t().heading}</legend>
-            <ul>
-                {button(runs::BadIssuedKey::Expired, "issued-expired", |t| t.expired)}
-                {button(runs::BadIssuedKey::Altered, "issued-altered", |t| t.altered)}
-            </ul>
-        </fieldset>
+        {(step == Step::ServerKeys).then(|| view! { <issued::RefusedIssuedKeys live/> })}
+        <StepLinks step/>
     }
 }
 
@@ -283,10 +212,10 @@ fn ask_guide(guide: RwSignal<[bool; 4]>) -> Outcome {
     let marks = [true, false, false, false];
     guide.set(marks);
     let ticked = marks.iter().filter(|m| **m).count();
-    let actual = match learn::guide_verdict(marks) {
-        learn::Verdict::Client => 0,
-        learn::Verdict::Server => 1,
-        learn::Verdict::Either => 2,
+    let actual = match guide_verdict(marks) {
+        Verdict::Client => 0,
+        Verdict::Server => 1,
+        Verdict::Either => 2,
     };
     Outcome {
         actual,
@@ -295,14 +224,13 @@ fn ask_guide(guide: RwSignal<[bool; 4]>) -> Outcome {
 }
 
 fn result_view(
-    state: LabState,
-    number: usize,
+    t: &'static LessonTexts,
+    step: Step,
     prediction: RwSignal<Option<usize>>,
     run_state: RwSignal<RunState>,
     key_inside_loop: RwSignal<bool>,
 ) -> impl IntoView {
-    let t = lesson::texts(state.lang.get());
-    let step = &t.steps[number - 1];
+    let words = &t.steps[step.number() - 1];
     match run_state.get() {
         RunState::Idle => EitherOf5::A(()),
         RunState::Running => {
@@ -316,32 +244,32 @@ fn result_view(
         }),
         RunState::Done(outcome) => EitherOf5::E({
             let said = prediction.get().unwrap_or_default();
-            let as_expected = outcome.actual == expected(number, key_inside_loop.get_untracked());
+            let as_expected = outcome.actual == expected(step, key_inside_loop.get_untracked());
             let matched = said == outcome.actual;
-            let answered_by = match number {
-                2 => t.page_did,
-                4 => t.guide_did,
+            let answered_by = match step {
+                Step::ClientKeys => t.page_did,
+                Step::Choosing => t.guide_did,
                 _ => t.server_did,
             };
             let evidence = outcome
                 .figures
                 .iter()
-                .fold(step.evidence.to_string(), |text, figure| {
+                .fold(words.evidence.to_string(), |text, figure| {
                     fill(&text, figure)
                 });
             view! {
                 <p class=if matched { "feedback right" } else { "feedback wrong" } data-testid="lesson-verdict">
-                    {fill(t.you_said, step.choices[said])}{t.gap}
-                    {fill(answered_by, step.choices[outcome.actual])}{t.gap}
+                    {fill(t.you_said, words.choices[said])}{t.gap}
+                    {fill(answered_by, words.choices[outcome.actual])}{t.gap}
                     {if matched { t.matched } else { t.missed }}
                 </p>
                 <p data-testid="lesson-evidence">{evidence}</p>
                 {if as_expected {
                     Either::Left(view! {
                         <h3>{t.why}</h3>
-                        <p data-testid="lesson-why">{step.why}</p>
+                        <p data-testid="lesson-why">{words.why}</p>
                         <h3>{t.try_next}</h3>
-                        <p data-testid="lesson-try-next">{step.try_next}</p>
+                        <p data-testid="lesson-try-next">{words.try_next}</p>
                     })
                 } else {
                     Either::Right(view! { <p class="note" data-testid="lesson-unexpected">{t.unexpected}</p> })
@@ -353,39 +281,38 @@ fn result_view(
 
 /// Step 8: the chapter's exercise; the quiz grades itself.
 #[component]
-pub(super) fn QuizStep() -> impl IntoView {
-    let state = use_lab();
-    let progress = Progress::expect();
-    let t = move || &lesson::texts(state.lang.get()).quiz_step;
+pub fn QuizStep(progress: Progress, live: ReadSignal<bool>) -> impl IntoView {
+    let lang = use_lang();
+    let t = move || &lesson::texts(lang.get()).quiz_step;
     // Reaching the last step counts as doing it: the quiz has no single "run".
     Effect::new(move |_| {
-        if state.hydrated.get() {
-            progress.mark_done(STEPS);
+        if live.get() {
+            progress.mark_done(Step::Quiz);
         }
     });
     view! {
-        <p class="step-of">{move || fill(lesson::texts(state.lang.get()).step_of, STEPS)}</p>
+        <p class="step-of">{move || fill(lesson::texts(lang.get()).step_of, Step::Quiz.number())}</p>
         <h2 id="step-title" tabindex="-1">{move || format!("{} {}", t().section, t().title)}</h2>
         <p class="idea" data-testid="lesson-idea">{move || t().idea}</p>
-        <learn::Quiz/>
-        <h3>{move || lesson::texts(state.lang.get()).try_next}</h3>
+        <Quiz live/>
+        <h3>{move || lesson::texts(lang.get()).try_next}</h3>
         <p><a href="/sandbox" data-testid="lesson-try-next">{move || t().try_next}</a></p>
-        <StepLinks number=STEPS/>
+        <StepLinks step=Step::Quiz/>
     }
 }
 
 /// Previous and next step.
 #[component]
-fn StepLinks(number: usize) -> impl IntoView {
-    let state = use_lab();
-    let t = move || lesson::texts(state.lang.get());
+fn StepLinks(step: Step) -> impl IntoView {
+    let lang = use_lang();
+    let t = move || lesson::texts(lang.get());
     view! {
         <nav class="step-links" aria-label=move || t().nav_neighbours>
-            {(number > 1).then(|| view! {
-                <a href=format!("/lesson/{}", number - 1) data-testid="previous-step" rel="prev">{move || t().previous}</a>
+            {step.previous().map(|previous| view! {
+                <a href=previous.path() data-testid="previous-step" rel="prev">{move || t().previous}</a>
             })}
-            {(number < STEPS).then(|| view! {
-                <a href=format!("/lesson/{}", number + 1) data-testid="next-step" rel="next">{move || t().next}</a>
+            {step.next().map(|next| view! {
+                <a href=next.path() data-testid="next-step" rel="next">{move || t().next}</a>
             })}
         </nav>
     }

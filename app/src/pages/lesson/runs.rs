@@ -9,10 +9,27 @@ use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Order, PreparedKey, IDEMPOTENCY_KEY, LAB_ISSUE};
-use crate::lab::{
-    client, default_draft, driver, AttemptKind, KeyMode, LabState, Operation, Phase, Settings,
+use crate::api::{
+    Order, PreparedKey, ResetRequest, CONTENT_TYPE, IDEMPOTENCY_KEY, JSON_CONTENT_TYPE, LAB_ISSUE,
+    LAB_ISSUE_EXPIRED,
 };
+use crate::browser::http::{self, Method, Request, SHORT_TIMEOUT_MS};
+use crate::browser::{storage, tabs, time};
+use crate::lab::attempt::{AttemptKind, Phase};
+use crate::lab::keys::short_key;
+use crate::lab::operation::Operation;
+use crate::lab::order::{default_draft, OrderInProgress};
+use crate::lab::preferences::Preferences;
+use crate::lab::settings::{KeyMode, Settings};
+use crate::step::Step;
+
+/// What a run works with: the page's order in progress, and the switches it sets for the run
+/// and gives back after.
+#[derive(Clone, Copy)]
+pub struct Workbench {
+    pub order: OrderInProgress,
+    pub prefs: Preferences,
+}
 
 /// What a run found: which of the step's three choices the server's behaviour matches, and
 /// the figures behind it (filled into the step's evidence line, in order).
@@ -33,6 +50,7 @@ struct Saved {
 /// finish it (kept in this tab's sessionStorage, like the pending operation itself).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingReload {
+    /// The step's number (saved across the reload).
     pub step: usize,
     pub prediction: usize,
     key_before: String,
@@ -44,35 +62,35 @@ const PENDING_RELOAD: &str = "idem-lab.lesson-reload";
 const OPERATION_TIMEOUT_MS: u32 = 30_000;
 const POLL_MS: u32 = 100;
 
-/// Runs step `number` (1–7 but 4, which asks the decision guide, not the server).
+/// Runs `step` (any but the decision guide's and the quiz's, which ask no server).
 /// `key_inside_loop` is step 5's switch.
 pub async fn run(
-    state: LabState,
-    number: usize,
+    bench: Workbench,
+    step: Step,
     prediction: usize,
     key_inside_loop: bool,
 ) -> Result<Outcome, String> {
-    match number {
-        1 => lost_response(state).await,
-        2 => reload_mid_request(state, prediction).await,
-        3 => prepare_fails(state).await,
-        5 => retry_loop(state, key_inside_loop).await,
-        6 => refusals(state).await,
-        7 => accidents(state).await,
-        _ => Err(format!("step {number} has no server run")),
+    match step {
+        Step::OneOperationOneKey => lost_response(bench).await,
+        Step::ClientKeys => reload_mid_request(bench, prediction).await,
+        Step::ServerKeys => prepare_fails(bench).await,
+        Step::ClientDuties => retry_loop(bench, key_inside_loop).await,
+        Step::Refusals => refusals(bench).await,
+        Step::Accidents => accidents(bench).await,
+        Step::Choosing | Step::Quiz => Err(format!("step {} has no server run", step.number())),
     }
 }
 
 /// Step 1: the first answer is lost; the page resends with the same key.
-async fn lost_response(state: LabState) -> Result<Outcome, String> {
+async fn lost_response(bench: Workbench) -> Result<Outcome, String> {
     on_clean_slate(
-        state,
+        bench,
         |s| {
             s.delay_ms = 1500;
             s.lose_first_response = true;
         },
         async || {
-            let operation = place_and_wait(state).await?;
+            let operation = place_and_wait(bench).await?;
             let kept = my_orders().await?.len();
             Ok(Outcome {
                 actual: orders_choice(kept),
@@ -85,55 +103,49 @@ async fn lost_response(state: LabState) -> Result<Outcome, String> {
 
 /// Step 2: start an order, then reload the page while it runs. The reloaded page finishes the
 /// run in `finish_reload`.
-async fn reload_mid_request(state: LabState, prediction: usize) -> Result<Outcome, String> {
-    let saved = clean_slate(state, |s| s.delay_ms = 3000).await?;
-    driver::start(state);
-    let sent = wait_for(state, |op| {
+async fn reload_mid_request(bench: Workbench, prediction: usize) -> Result<Outcome, String> {
+    let saved = clean_slate(bench, |s| s.delay_ms = 3000).await?;
+    bench.order.start();
+    let sent = wait_for(bench, |op| {
         op.key.is_some() && op.attempts.iter().any(|a| a.kind == AttemptKind::Order)
     })
     .await;
     let Some(key_before) = sent.and_then(|op| op.key) else {
-        restore(state, saved);
+        restore(bench, saved);
         return Err("the order did not start".into());
     };
     let pending = PendingReload {
-        step: 2,
+        step: Step::ClientKeys.number(),
         prediction,
         key_before,
         saved,
     };
     SessionStorage::set(PENDING_RELOAD, &pending).map_err(|e| e.to_string())?;
     // Give the request a moment on the wire, as a learner's reload would.
-    client::sleep_ms(300).await;
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
-    }
+    time::sleep_ms(300).await;
+    tabs::reload_tab();
     // The page is going away; the reloaded one reports the outcome.
     std::future::pending::<()>().await;
     unreachable!()
 }
 
 /// The step 2 run that the page left behind when it reloaded itself, if any.
-pub fn take_pending_reload(step: usize) -> Option<PendingReload> {
+pub fn take_pending_reload(step: Step) -> Option<PendingReload> {
     let pending: PendingReload = SessionStorage::get(PENDING_RELOAD).ok()?;
     SessionStorage::delete(PENDING_RELOAD);
-    (pending.step == step).then_some(pending)
+    (pending.step == step.number()).then_some(pending)
 }
 
 /// After the reload: the page has resumed the pending order (or not); see which key it sent.
-pub async fn finish_reload(state: LabState, pending: PendingReload) -> Result<Outcome, String> {
-    let operation = wait_for(state, |op| !op.is_pending()).await;
+pub async fn finish_reload(bench: Workbench, pending: PendingReload) -> Result<Outcome, String> {
+    let operation = wait_for(bench, |op| !op.is_pending()).await;
     let kept = my_orders().await;
-    restore(state, pending.saved);
+    restore(bench, pending.saved);
     let kept = kept?.len();
     let Some(key_after) = operation.and_then(|op| op.key) else {
         return Ok(Outcome {
             actual: 2,
-            figures: vec![
-                crate::lab::short_key(&pending.key_before),
-                "—".into(),
-                kept.to_string(),
-            ],
+            figures: vec![short_key(&pending.key_before), "—".into(), kept.to_string()],
         });
     };
     Ok(Outcome {
@@ -143,22 +155,22 @@ pub async fn finish_reload(state: LabState, pending: PendingReload) -> Result<Ou
             1
         },
         figures: vec![
-            crate::lab::short_key(&pending.key_before),
-            crate::lab::short_key(&key_after),
+            short_key(&pending.key_before),
+            short_key(&key_after),
             kept.to_string(),
         ],
     })
 }
 
 /// Step 3: server-issued keys, and the first request for one fails.
-async fn prepare_fails(state: LabState) -> Result<Outcome, String> {
+async fn prepare_fails(bench: Workbench) -> Result<Outcome, String> {
     let setup = |s: &mut Settings| {
         s.mode = KeyMode::Server;
         s.fail_next_prepare = true;
         s.delay_ms = 500;
     };
-    on_clean_slate(state, setup, async || {
-        let operation = place_and_wait(state).await?;
+    on_clean_slate(bench, setup, async || {
+        let operation = place_and_wait(bench).await?;
         let kept = my_orders().await?.len();
         let prepares = operation
             .attempts
@@ -186,10 +198,18 @@ pub enum BadIssuedKey {
 /// Asks for such a key and orders with it: the server's status and problem title.
 pub async fn order_with(bad: BadIssuedKey) -> Result<(u16, String), String> {
     let headers: Vec<(&str, String)> = match bad {
-        BadIssuedKey::Expired => vec![(LAB_ISSUE, "expired".into())],
+        BadIssuedKey::Expired => vec![(LAB_ISSUE, LAB_ISSUE_EXPIRED.into())],
         BadIssuedKey::Altered => Vec::new(),
     };
-    let answer = client::send("POST", "/orders/prepare", &headers, None, 10_000).await?;
+    let answer = http::send(Request {
+        method: Method::Post,
+        path: "/orders/prepare",
+        headers: &headers,
+        body: None,
+        timeout_ms: SHORT_TIMEOUT_MS,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let issued: PreparedKey = serde_json::from_str(&answer.body)
         .map_err(|_| format!("POST /orders/prepare: HTTP {}", answer.status))?;
     let key = match bad {
@@ -197,12 +217,20 @@ pub async fn order_with(bad: BadIssuedKey) -> Result<(u16, String), String> {
         BadIssuedKey::Altered => alter_one_character(&issued.idempotency_key),
     };
     let body =
-        serde_json::to_string(&default_draft(&client::learner_id())).map_err(|e| e.to_string())?;
+        serde_json::to_string(&default_draft(&storage::learner_id())).map_err(|e| e.to_string())?;
     let headers = [
-        ("Content-Type", "application/json".to_string()),
+        (CONTENT_TYPE, JSON_CONTENT_TYPE.to_string()),
         (IDEMPOTENCY_KEY, key),
     ];
-    let answer = client::send("POST", "/orders", &headers, Some(body), 10_000).await?;
+    let answer = http::send(Request {
+        method: Method::Post,
+        path: "/orders",
+        headers: &headers,
+        body: Some(body),
+        timeout_ms: SHORT_TIMEOUT_MS,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let title = answer.problem().map(|p| p.title).unwrap_or_default();
     Ok((answer.status, title))
 }
@@ -221,14 +249,14 @@ fn alter_one_character(key: &str) -> String {
 }
 
 /// Step 5: the first answer is lost, with the key made outside or inside the retry loop.
-async fn retry_loop(state: LabState, key_inside_loop: bool) -> Result<Outcome, String> {
+async fn retry_loop(bench: Workbench, key_inside_loop: bool) -> Result<Outcome, String> {
     let setup = |s: &mut Settings| {
         s.delay_ms = 1500;
         s.lose_first_response = true;
         s.new_key_every_retry = key_inside_loop;
     };
-    on_clean_slate(state, setup, async || {
-        let operation = place_and_wait(state).await?;
+    on_clean_slate(bench, setup, async || {
+        let operation = place_and_wait(bench).await?;
         let kept = my_orders().await?.len();
         let mut keys: Vec<&str> = operation
             .attempts
@@ -246,22 +274,22 @@ async fn retry_loop(state: LabState, key_inside_loop: bool) -> Result<Outcome, S
 }
 
 /// Step 6: the same key with another quantity, then a send with no key at all.
-async fn refusals(state: LabState) -> Result<Outcome, String> {
+async fn refusals(bench: Workbench) -> Result<Outcome, String> {
     let setup = |s: &mut Settings| {
         s.reuse_user_key = true;
         s.delay_ms = 0;
     };
-    on_clean_slate(state, setup, async || {
-        place_and_wait(state).await?;
-        state.draft.update(|d| d.items[0].qty = 2);
-        let second = place_and_wait(state).await?;
+    on_clean_slate(bench, setup, async || {
+        place_and_wait(bench).await?;
+        bench.order.edit_draft(|d| d.items[0].qty = 2);
+        let second = place_and_wait(bench).await?;
         let status = second
             .attempts
             .iter()
             .rev()
             .find_map(|a| a.status)
             .unwrap_or_default();
-        let keyless = send_without_key(state).await?;
+        let keyless = send_without_key(bench).await?;
         let actual = match (status, &second.phase) {
             (422, _) => 2,
             (201, Phase::Done { replayed: true }) => 1,
@@ -276,25 +304,24 @@ async fn refusals(state: LabState) -> Result<Outcome, String> {
 }
 
 /// Step 7: accident 1 (a new key per retry), then accident 2 (one key per user, two orders).
-async fn accidents(state: LabState) -> Result<Outcome, String> {
+async fn accidents(bench: Workbench) -> Result<Outcome, String> {
     let setup = |s: &mut Settings| {
         s.delay_ms = 1500;
         s.lose_first_response = true;
         s.new_key_every_retry = true;
     };
-    on_clean_slate(state, setup, async || {
-        place_and_wait(state).await?;
+    on_clean_slate(bench, setup, async || {
+        place_and_wait(bench).await?;
         let after_first = my_orders().await?.len();
-        state.settings.update(|s| {
+        bench.prefs.update(|s| {
             *s = Settings {
-                only_mine: s.only_mine,
                 reuse_user_key: true,
                 delay_ms: 0,
-                ..Settings::default()
+                ..s.fresh_keeping_view()
             }
         });
-        place_and_wait(state).await?;
-        place_and_wait(state).await?;
+        place_and_wait(bench).await?;
+        place_and_wait(bench).await?;
         let from_second = my_orders().await?.len() - after_first;
         let actual = match (after_first, from_second) {
             (2.., 1) => 0,
@@ -320,68 +347,66 @@ fn orders_choice(kept: usize) -> usize {
 
 /// Runs `body` from a clean slate, then gives the learner back their switches and form.
 async fn on_clean_slate(
-    state: LabState,
+    bench: Workbench,
     setup: impl FnOnce(&mut Settings),
     body: impl AsyncFnOnce() -> Result<Outcome, String>,
 ) -> Result<Outcome, String> {
-    let saved = clean_slate(state, setup).await?;
+    let saved = clean_slate(bench, setup).await?;
     let result = body().await;
-    restore(state, saved);
+    restore(bench, saved);
     result
 }
 
 /// Forgets this learner's orders and records on the server and the page's pending operation,
 /// then sets the step's switches on top of the defaults.
-async fn clean_slate(state: LabState, setup: impl FnOnce(&mut Settings)) -> Result<Saved, String> {
+async fn clean_slate(bench: Workbench, setup: impl FnOnce(&mut Settings)) -> Result<Saved, String> {
     let saved = Saved {
-        settings: state.settings.get_untracked(),
-        draft: state.draft.get_untracked(),
+        settings: bench.prefs.get_untracked(),
+        draft: bench.order.draft().get_untracked(),
     };
-    let learner = client::learner_id();
-    let answer = client::reset_learner().await?;
+    let learner = storage::learner_id();
+    let reset = ResetRequest {
+        user_id: learner.clone(),
+    };
+    let answer = http::post_json("/lab/reset", &reset)
+        .await
+        .map_err(|e| e.to_string())?;
     if answer.status != 204 {
         return Err(format!("POST /lab/reset: HTTP {}", answer.status));
     }
-    driver::abandon(state);
-    let mut settings = Settings {
-        only_mine: saved.settings.only_mine,
-        ..Settings::default()
-    };
+    bench.order.abandon();
+    let mut settings = saved.settings.fresh_keeping_view();
     setup(&mut settings);
-    state.settings.set(settings);
-    state.draft.set(default_draft(&learner));
-    state.tables_changed();
+    bench.prefs.set(settings);
+    bench.order.set_draft(default_draft(&learner));
     Ok(saved)
 }
 
 /// Gives the learner their switches back. The form shows what the run last sent, so the
 /// order panel agrees with the attempts beside it (and a click sends that order again).
-fn restore(state: LabState, saved: Saved) {
-    state.settings.set(saved.settings);
-    let sent = state
-        .operation
-        .with_untracked(|op| op.as_ref().map(|op| op.body.clone()));
-    state.draft.set(sent.unwrap_or(saved.draft));
-    state.tables_changed();
+fn restore(bench: Workbench, saved: Saved) {
+    bench.prefs.set(saved.settings);
+    let sent = bench.order.operation_untracked().map(|op| op.body);
+    bench.order.set_draft(sent.unwrap_or(saved.draft));
 }
 
 /// Starts an operation from the form and waits for its final answer.
-async fn place_and_wait(state: LabState) -> Result<Operation, String> {
-    driver::start(state);
-    let operation = wait_for(state, |op| !op.is_pending())
+async fn place_and_wait(bench: Workbench) -> Result<Operation, String> {
+    bench.order.start();
+    let operation = wait_for(bench, |op| !op.is_pending())
         .await
         .ok_or("no final answer in time")?;
     Ok(operation)
 }
 
 /// Waits until the current operation satisfies `done`, or gives up after a while.
-async fn wait_for(state: LabState, done: impl Fn(&Operation) -> bool) -> Option<Operation> {
+async fn wait_for(bench: Workbench, done: impl Fn(&Operation) -> bool) -> Option<Operation> {
     let mut waited = 0;
     while waited < OPERATION_TIMEOUT_MS {
-        if let Some(operation) = state.operation.get_untracked().filter(|op| done(op)) {
+        if let Some(operation) = bench.order.operation_untracked().filter(|op| done(op)) {
             return Some(operation);
         }
-        client::sleep_ms(POLL_MS).await;
+        time::sleep_ms(POLL_MS).await;
         waited += POLL_MS;
     }
     None
@@ -390,13 +415,17 @@ async fn wait_for(state: LabState, done: impl Fn(&Operation) -> bool) -> Option<
 /// The learner's orders as the server has them now (every attempt already refreshed the
 /// tables on the page).
 async fn my_orders() -> Result<Vec<Order>, String> {
-    let learner = client::learner_id();
-    client::get_json(&format!("/orders?userId={learner}&limit=100")).await
+    let learner = storage::learner_id();
+    http::get_json(&format!("/orders?userId={learner}&limit=100"))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `POST /orders` with a valid body and no `Idempotency-Key`: the server must refuse it.
-async fn send_without_key(state: LabState) -> Result<u16, String> {
-    let answer = client::post_json("/orders", &state.draft.get_untracked()).await?;
+async fn send_without_key(bench: Workbench) -> Result<u16, String> {
+    let answer = http::post_json("/orders", &bench.order.draft().get_untracked())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(answer.status)
 }
 
