@@ -9,15 +9,18 @@
 //!
 //! Which file holds what:
 //! - `mod.rs` (this one): [`Storage`], which hands each call to the database behind it.
-//! - `error.rs`: [`StorageError`].
+//! - `error.rs`: [`StorageError`]. `change.rs`: [`Change`], the announcement that a learner's
+//!   orders or records changed.
 //! - `rows.rs`: rows as both databases return them, their column lists, and the parameters
 //!   both back ends bind alike. `sql.rs`: `sql!`, a statement made of constant pieces.
 //! - `replays.rs`: the replay counters, added up in memory and flushed now and then.
 //! - `clock.rs`: the database's clock as this process reads it, and its periodic check.
 //! - `sqlite/`: the back end (`mod.rs`), its group-commit writer (`writer.rs`), the writes it
 //!   runs (`jobs.rs`) and every statement (`statements.rs`).
-//! - `postgres/`: the back end (`mod.rs`) and every statement (`statements.rs`).
+//! - `postgres/`: the back end (`mod.rs`), change announcements between processes
+//!   (`changes.rs`) and every statement (`statements.rs`).
 
+mod change;
 mod clock;
 mod error;
 mod postgres;
@@ -29,11 +32,14 @@ mod sqlite;
 use std::time::Duration;
 
 use app::api::Order;
+use tokio::sync::broadcast;
 
 use crate::idempotency::record::{
     ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeyExpiry, KeySource,
     NewClaim, NewOrder, Record,
 };
+pub use change::Change;
+use change::Changes;
 use clock::DatabaseClock;
 pub use error::StorageError;
 use postgres::PostgresStorage;
@@ -73,6 +79,7 @@ pub struct Storage {
     /// process reads time as the database does.
     clock: DatabaseClock,
     replays: Replays,
+    changes: Changes,
 }
 
 impl Storage {
@@ -80,15 +87,17 @@ impl Storage {
     /// it as needed.
     /// Replay counts are written every `replay_flush`.
     pub async fn open(url: &str, replay_flush: Duration) -> Result<Self, StorageError> {
+        let changes = Changes::new();
         let backend = if is_postgres(url) {
-            Backend::Postgres(PostgresStorage::open(url).await?)
+            Backend::Postgres(PostgresStorage::open(url, changes.clone()).await?)
         } else {
-            Backend::Sqlite(SqliteStorage::open(url).await?)
+            Backend::Sqlite(SqliteStorage::open(url, changes.clone()).await?)
         };
         let storage = Self {
             backend,
             clock: DatabaseClock::default(),
             replays: Replays::default(),
+            changes,
         };
         if let Backend::Postgres(db) = &storage.backend {
             storage.clock.set_offset(db.clock_offset().await?);
@@ -132,6 +141,13 @@ impl Storage {
             Backend::Sqlite(db) => Some(db.transactions()),
             Backend::Postgres(_) => None,
         }
+    }
+
+    /// Announcements that a learner's orders or idempotency records changed, each sent once
+    /// its write has committed; on PostgreSQL, any process's write. A receiver that falls
+    /// behind hears `Lagged`: then anything may have changed.
+    pub fn changes(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {

@@ -5,8 +5,10 @@
 //! and completion is one statement fenced on the claim token. PostgreSQL commits concurrent
 //! transactions with shared WAL flushes, so there is no writer task here: every request uses
 //! a pooled connection, and `synchronous_commit` (on by default) means a 201 is on disk.
-//! The SQL is in `statements.rs`.
+//! The SQL is in `statements.rs`; how processes hear each other's changes, in `changes.rs`:
+//! each write below announces what it changed once it has committed.
 
+mod changes;
 mod statements;
 
 use std::collections::BTreeMap;
@@ -20,14 +22,14 @@ use crate::idempotency::decision::{plan_claim, ClaimPlan};
 use crate::idempotency::record::{
     millis, ClaimResult, CreateResult, KeyExpiry, KeySource, NewClaim, NewOrder, Record,
 };
-
+use crate::storage::change::{Change, Changes};
 use crate::storage::clock::offset_around;
 use crate::storage::error::StorageError;
 use crate::storage::replays::ReplayCounts;
 use crate::storage::rows::{
     bind_claim, bind_order, expire_in, orders, records, OrderRow, RecordRow,
 };
-
+use changes::Announcements;
 pub use statements::STATEMENTS;
 use statements::{
     ADD_ALL_REPLAYS, COMPLETE_CLAIMED, CREATE_COMPLETED, DELETE_ORDERS_OF, DELETE_RECORDS_OF,
@@ -50,20 +52,27 @@ const CLAIM_ROUNDS: usize = 4;
 #[derive(Clone)]
 pub(super) struct PostgresStorage {
     pool: PgPool,
+    /// Announces this process's committed changes to every process, and hears theirs.
+    announcements: Announcements,
 }
 
 impl PostgresStorage {
-    /// Connects and migrates. Processes starting together are safe: the migrator holds an
-    /// advisory lock while it runs.
-    pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
+    /// Connects, migrates, and listens for every process's changes, which it forwards to
+    /// `changes`. Processes starting together are safe: the migrator holds an advisory lock
+    /// while it runs.
+    pub(super) async fn open(url: &str, changes: Changes) -> Result<Self, StorageError> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let announcements = Announcements::start(&options, changes).await?;
+        Ok(Self {
+            pool,
+            announcements,
+        })
     }
 
     pub(super) async fn ping(&self) -> Result<(), StorageError> {
@@ -120,6 +129,7 @@ impl PostgresStorage {
     pub(super) async fn claim(&self, claim: NewClaim) -> Result<ClaimResult, StorageError> {
         // The common case in one statement: no record yet (the plan would say `Insert`).
         if insert_claim_if_new(&self.pool, &claim).await? {
+            self.announcements.announce(Change::learner(&claim.user_id));
             return Ok(ClaimResult::Won(claim.claim_token));
         }
         for _ in 0..CLAIM_ROUNDS {
@@ -156,7 +166,11 @@ impl PostgresStorage {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok((written.rows_affected() == 1).then(|| ClaimResult::Won(claim.claim_token.clone())))
+        let won = written.rows_affected() == 1;
+        if won {
+            self.announcements.announce(Change::learner(&claim.user_id));
+        }
+        Ok(won.then(|| ClaimResult::Won(claim.claim_token.clone())))
     }
 
     /// The database's clock minus this process's, measured around one round trip on a
@@ -181,13 +195,20 @@ impl PostgresStorage {
         let inserted = bind_order(sqlx::query(COMPLETE_CLAIMED), claim_token, &new)
             .execute(&self.pool)
             .await?;
-        match inserted.rows_affected() {
-            0 => Ok(false),
-            1 => Ok(true),
-            rows => Err(StorageError::Corrupt(format!(
-                "storing an order inserted {rows} rows"
-            ))),
+        let stored = match inserted.rows_affected() {
+            0 => false,
+            1 => true,
+            rows => {
+                return Err(StorageError::Corrupt(format!(
+                    "storing an order inserted {rows} rows"
+                )))
+            }
+        };
+        if stored {
+            self.announcements
+                .announce(Change::learner(&new.order.user_id));
         }
+        Ok(stored)
     }
 
     /// Claim, order and answer at once, for a key with no record: the completed record is
@@ -209,6 +230,8 @@ impl PostgresStorage {
             .await?;
         let created: i64 = row.try_get("created")?;
         if created == 1 {
+            self.announcements
+                .announce(Change::learner(&new.order.user_id));
             return Ok(CreateResult::Created);
         }
         let found = match row.try_get::<Option<String>, _>("key")? {
@@ -219,11 +242,14 @@ impl PostgresStorage {
     }
 
     pub(super) async fn release(&self, key: &str, claim_token: &str) -> Result<(), StorageError> {
-        sqlx::query(RELEASE_CLAIM)
+        let released: Option<String> = sqlx::query_scalar(RELEASE_CLAIM)
             .bind(key)
             .bind(claim_token)
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
+        if let Some(learner) = released {
+            self.announcements.announce(Change::learner(&learner));
+        }
         Ok(())
     }
 
@@ -231,16 +257,26 @@ impl PostgresStorage {
         let purged = sqlx::query(PURGE_EXPIRED_BY_DB_CLOCK)
             .bind(PURGE_BATCH)
             .execute(&self.pool)
-            .await?;
-        Ok(purged.rows_affected())
+            .await?
+            .rows_affected();
+        if purged > 0 {
+            self.announcements.announce(Change::anyone());
+        }
+        Ok(purged)
     }
 
     pub(super) async fn reset_lab(&self, user_id: Option<&str>) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        let mut deleted = 0;
         for sql in [DELETE_RECORDS_OF, DELETE_ORDERS_OF] {
-            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            let done = sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            deleted += done.rows_affected();
         }
         tx.commit().await?;
+        if deleted > 0 {
+            let user_id = user_id.map(str::to_owned);
+            self.announcements.announce(Change { user_id });
+        }
         Ok(())
     }
 
@@ -259,6 +295,9 @@ impl PostgresStorage {
         let statements = (SELECT_RECORD_OF_LEARNER_FOR_UPDATE, EXPIRE_RECORD);
         let plan = expire_in::<sqlx::Postgres>(&mut tx, statements, user_id, key, now).await?;
         tx.commit().await?;
+        if plan == KeyExpiry::Expired {
+            self.announcements.announce(Change::learner(user_id));
+        }
         Ok(plan)
     }
 

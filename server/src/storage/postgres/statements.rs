@@ -3,9 +3,16 @@
 //! or a dropped column fails the tests, as a checked query would). A name both back ends'
 //! lists hold is the same statement in both dialects: the test checks that both take as many
 //! parameters and return the same columns.
+//!
+//! A write that changes orders or records is announced just after its commit by `changes.rs`,
+//! with `NOTIFY_CHANGES`.
 
 use crate::storage::rows::{ORDER_COLUMNS, RECORD_COLUMNS};
 use crate::storage::sql::sql;
+
+/// Where change announcements go. A payload is a learner's user id, or empty for possibly
+/// anyone's (a user id is never empty).
+pub(super) const CHANGES_CHANNEL: &str = "lab_changes";
 
 /// The database's clock in ms since the Unix epoch. Every process that shares the database
 /// decides leases and expiry by this one clock, whatever its own says.
@@ -38,6 +45,13 @@ pub(super) const INSERT_SECRET: &str =
     "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
 pub(super) const SELECT_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";
 
+/// Announces changes, one per payload in `$1`, to every process that listens.
+pub(super) const NOTIFY_CHANGES: &str = sql!(
+    "SELECT pg_notify('",
+    CHANGES_CHANNEL,
+    "', payload) FROM unnest($1::text[]) AS payload"
+);
+
 // Claims.
 
 /// A fresh claim stamped by the database clock, unless the key has a record or is an issued
@@ -62,9 +76,9 @@ pub(super) const REPLACE_CLAIM: &str = "UPDATE idempotency_records SET fingerpri
      expires_at_ms = $6, response_status = NULL, response_content_type = NULL, \
      response_location = NULL, response_body = NULL, order_id = NULL, replay_count = 0, \
      user_id = $7 WHERE key = $1";
-/// Drops our claim.
-pub(super) const RELEASE_CLAIM: &str =
-    "DELETE FROM idempotency_records WHERE key = $1 AND claim_token = $2";
+/// Drops our claim; says whose it was.
+pub(super) const RELEASE_CLAIM: &str = "DELETE FROM idempotency_records \
+     WHERE key = $1 AND claim_token = $2 RETURNING user_id";
 
 // Orders, with their completed records (parameters as `bind_order` numbers them).
 
@@ -152,6 +166,7 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("LIST_ORDERS", LIST_ORDERS),
     ("INSERT_SECRET", INSERT_SECRET),
     ("SELECT_SECRET", SELECT_SECRET),
+    ("NOTIFY_CHANGES", NOTIFY_CHANGES),
     (
         "INSERT_CLAIM_IF_NEW_BY_DB_CLOCK",
         INSERT_CLAIM_IF_NEW_BY_DB_CLOCK,

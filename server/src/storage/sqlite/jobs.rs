@@ -1,6 +1,6 @@
-//! Every write SQLite's writer runs (see `writer.rs`), each with the answer it gives. Each runs
-//! inside the writer's transaction, and its first call opens its own savepoint (an `isolated!`
-//! statement, or `NEW_SAVEPOINT` alone before a read).
+//! Every write SQLite's writer runs (see `writer.rs`), each with the answer it gives and the
+//! change it announces. Each runs inside the writer's transaction, and its first call opens
+//! its own savepoint (an `isolated!` statement, or `NEW_SAVEPOINT` alone before a read).
 
 use sqlx::sqlite::SqliteConnection;
 use sqlx::AssertSqlSafe;
@@ -13,6 +13,7 @@ use super::statements::{
 use super::writer::{changes_per_statement, execute, Job};
 use crate::idempotency::decision::{plan_claim, ClaimPlan};
 use crate::idempotency::record::{ClaimResult, KeyExpiry, KeyOrigin, NewClaim, NewOrder, Record};
+use crate::storage::change::Change;
 use crate::storage::error::StorageError;
 use crate::storage::replays::ReplayCounts;
 use crate::storage::rows::{bind_claim, bind_order, expire_in, RecordRow};
@@ -62,6 +63,10 @@ impl Job for Claim {
         bind(sql).execute(&mut *conn).await?;
         Ok(ClaimResult::Won(claim.claim_token.clone()))
     }
+
+    fn change(&self, claimed: &ClaimResult) -> Option<Change> {
+        matches!(claimed, ClaimResult::Won(_)).then(|| Change::learner(&self.0.user_id))
+    }
 }
 
 /// Commits the order and its answer, fenced on the claim token; `false`: the claim was lost.
@@ -76,6 +81,10 @@ impl Job for Complete {
     async fn run(&self, conn: &mut SqliteConnection) -> Result<bool, StorageError> {
         store_order(conn, COMPLETE_CLAIMED, &self.claim_token, &self.order).await
     }
+
+    fn change(&self, stored: &bool) -> Option<Change> {
+        stored.then(|| Change::learner(&self.order.order.user_id))
+    }
 }
 
 /// Commits the order with its record already completed, if the key has none; `false`: taken.
@@ -89,6 +98,10 @@ impl Job for CreateCompleted {
 
     async fn run(&self, conn: &mut SqliteConnection) -> Result<bool, StorageError> {
         store_order(conn, CREATE_COMPLETED, &self.fingerprint, &self.order).await
+    }
+
+    fn change(&self, stored: &bool) -> Option<Change> {
+        stored.then(|| Change::learner(&self.order.order.user_id))
     }
 }
 
@@ -110,22 +123,26 @@ async fn store_order(
     }
 }
 
-/// Drops a claim we hold.
+/// Drops a claim we hold; answers whose it was (`None`: it was no longer ours).
 pub(super) struct Release {
     pub key: String,
     pub claim_token: String,
 }
 
 impl Job for Release {
-    type Output = ();
+    type Output = Option<String>;
 
-    async fn run(&self, conn: &mut SqliteConnection) -> Result<(), StorageError> {
-        sqlx::query(DROP_CLAIM)
+    async fn run(&self, conn: &mut SqliteConnection) -> Result<Option<String>, StorageError> {
+        let learner = sqlx::query_scalar(DROP_CLAIM)
             .bind(&self.key)
             .bind(&self.claim_token)
-            .execute(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?;
-        Ok(())
+        Ok(learner)
+    }
+
+    fn change(&self, learner: &Option<String>) -> Option<Change> {
+        learner.as_deref().map(Change::learner)
     }
 }
 
@@ -139,20 +156,27 @@ impl Job for Purge {
         let query = sqlx::query(PURGE).bind(now_ms()).bind(PURGE_BATCH);
         Ok(changes_per_statement(conn, query).await?.iter().sum())
     }
+
+    fn change(&self, purged: &u64) -> Option<Change> {
+        (*purged > 0).then(Change::anyone)
+    }
 }
 
-/// Forgets one learner's orders and records (`Some`), or everyone's.
+/// Forgets one learner's orders and records (`Some`), or everyone's; answers how many rows.
 pub(super) struct ResetLab(pub Option<String>);
 
 impl Job for ResetLab {
-    type Output = ();
+    type Output = u64;
 
-    async fn run(&self, conn: &mut SqliteConnection) -> Result<(), StorageError> {
-        sqlx::query(RESET_LAB)
-            .bind(self.0.as_deref())
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+    async fn run(&self, conn: &mut SqliteConnection) -> Result<u64, StorageError> {
+        let query = sqlx::query(RESET_LAB).bind(self.0.as_deref());
+        Ok(changes_per_statement(conn, query).await?.iter().sum())
+    }
+
+    fn change(&self, deleted: &u64) -> Option<Change> {
+        (*deleted > 0).then(|| Change {
+            user_id: self.0.clone(),
+        })
     }
 }
 
@@ -171,6 +195,10 @@ impl Job for ExpireKey {
         execute(conn, NEW_SAVEPOINT).await?;
         let statements = (SELECT_RECORD_OF_LEARNER, EXPIRE_RECORD);
         expire_in::<sqlx::Sqlite>(conn, statements, &self.user_id, &self.key, now_ms()).await
+    }
+
+    fn change(&self, expiry: &KeyExpiry) -> Option<Change> {
+        (*expiry == KeyExpiry::Expired).then(|| Change::learner(&self.user_id))
     }
 }
 
@@ -193,6 +221,11 @@ impl Job for CountReplays {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The counts are for display, and written every half second: not worth a refresh.
+    fn change(&self, _: &()) -> Option<Change> {
+        None
     }
 }
 
@@ -228,5 +261,9 @@ impl Job for Fault {
                 execute(conn, AssertSqlSafe(fault_trigger(user))).await
             }
         }
+    }
+
+    fn change(&self, _: &()) -> Option<Change> {
+        None
     }
 }

@@ -22,6 +22,7 @@ use sqlx::Connection;
 use crate::idempotency::record::{
     ClaimResult, CreateResult, KeyExpiry, KeySource, NewClaim, NewOrder, Record,
 };
+use crate::storage::change::Changes;
 use crate::storage::error::StorageError;
 use crate::storage::replays::ReplayCounts;
 use crate::storage::rows::{orders, records, OrderRow, RecordRow};
@@ -43,8 +44,9 @@ pub(super) struct SqliteStorage {
 }
 
 impl SqliteStorage {
-    /// Opens (creating if needed) the database at `url`, migrates it and starts the writer.
-    pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
+    /// Opens (creating if needed) the database at `url`, migrates it and starts the writer,
+    /// which announces on `changes` what each commit changed.
+    pub(super) async fn open(url: &str, changes: Changes) -> Result<Self, StorageError> {
         let options = connect_options(url)?;
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
@@ -60,7 +62,7 @@ impl SqliteStorage {
             .await?;
         Ok(Self {
             reads,
-            writer: Writer::start(writer),
+            writer: Writer::start(writer, changes),
         })
     }
 

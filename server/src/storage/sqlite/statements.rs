@@ -78,9 +78,9 @@ pub(super) const REPLACE_CLAIM: &str = "UPDATE idempotency_records SET fingerpri
      response_location = NULL, response_body = NULL, order_id = NULL, replay_count = 0, \
      user_id = ?7 WHERE key = ?1";
 
-/// Drops our claim.
-pub(super) const RELEASE_CLAIM: &str =
-    "DELETE FROM idempotency_records WHERE key = ?1 AND claim_token = ?2";
+/// Drops our claim; says whose it was.
+pub(super) const RELEASE_CLAIM: &str = "DELETE FROM idempotency_records \
+     WHERE key = ?1 AND claim_token = ?2 RETURNING user_id";
 pub(super) const DROP_CLAIM: &str = isolated!(RELEASE_CLAIM);
 
 // Orders, with their completed records (parameters as `bind_order` numbers them).

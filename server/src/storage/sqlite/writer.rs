@@ -2,11 +2,11 @@
 //!
 //! It takes every write that is waiting, runs them in a single `BEGIN IMMEDIATE` transaction,
 //! each inside its own SAVEPOINT (a write that fails is undone alone, so one failure does not
-//! sink the others), commits once, and only then answers each caller: one fsync carries many
-//! orders (group commit), and no write ever meets `SQLITE_BUSY` from another connection of
-//! ours. If SQLite rolls back the whole transaction instead (it may, on a full disk or an I/O
-//! error), the write that failed is answered with its error and the writes undone with it
-//! start a new transaction; nothing runs in autocommit.
+//! sink the others), commits once, and only then answers each caller and announces what
+//! changed: one fsync carries many orders (group commit), and no write ever meets
+//! `SQLITE_BUSY` from another connection of ours. If SQLite rolls back the whole transaction
+//! instead (it may, on a full disk or an I/O error), the write that failed is answered with its
+//! error and the writes undone with it start a new transaction; nothing runs in autocommit.
 //!
 //! This file knows nothing of what the writes are (see `jobs.rs`). Each is a [`Job`] whose
 //! answer has its own type, and travels with a reply channel of that type: the writer cannot
@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::statements::{
     BEGIN_BATCH, COMMIT, ROLLBACK, ROLLBACK_TO_SAVEPOINT, SAVEPOINT_STATEMENTS,
 };
+use crate::storage::change::{Change, Changes};
 use crate::storage::error::StorageError;
 
 /// How many writes one transaction takes at most.
@@ -41,6 +42,9 @@ pub(super) trait Job: Send + Sync + 'static {
         &self,
         conn: &mut SqliteConnection,
     ) -> impl Future<Output = Result<Self::Output, StorageError>> + Send;
+
+    /// Whose orders or records the write changed, now that it has committed with `output`.
+    fn change(&self, output: &Self::Output) -> Option<Change>;
 }
 
 /// The handle every write goes through; clones share the one writer task.
@@ -52,11 +56,11 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`.
-    pub(super) fn start(conn: SqliteConnection) -> Self {
+    /// Starts the writer task on `conn`; it announces on `changes` what each commit changed.
+    pub(super) fn start(conn: SqliteConnection, changes: Changes) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE_DEPTH);
         let transactions = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run_writer(conn, waiting, transactions.clone()));
+        tokio::spawn(run_writer(conn, waiting, transactions.clone(), changes));
         Self {
             queue,
             transactions,
@@ -120,8 +124,8 @@ trait PendingWrite: Send {
 
 /// What the writer sees of a job that has run.
 trait AppliedWrite: Send {
-    /// After COMMIT: the answer to the caller.
-    fn commit(self: Box<Self>);
+    /// After COMMIT: the answer to the caller, the change to whoever listens.
+    fn commit(self: Box<Self>, changes: &Changes);
     /// Undone with its transaction through no fault of its own: it waits to run again.
     fn undo(self: Box<Self>) -> Box<dyn PendingWrite>;
     fn fail(self: Box<Self>, error: StorageError);
@@ -150,9 +154,13 @@ impl<J: Job> PendingWrite for Queued<J> {
 }
 
 impl<J: Job> AppliedWrite for Applied<J> {
-    fn commit(self: Box<Self>) {
-        // A caller that has gone does not undo the write: it stands.
+    fn commit(self: Box<Self>, changes: &Changes) {
+        let change = self.queued.job.change(&self.output);
+        // A caller that has gone does not undo the write: it stands, and is announced.
         let _ = self.queued.reply.send(Ok(self.output));
+        if let Some(change) = change {
+            changes.announce(change);
+        }
     }
 
     fn undo(self: Box<Self>) -> Box<dyn PendingWrite> {
@@ -168,6 +176,7 @@ async fn run_writer(
     mut conn: SqliteConnection,
     mut queue: mpsc::Receiver<Box<dyn PendingWrite>>,
     transactions: Arc<AtomicU64>,
+    changes: Changes,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Take whatever is waiting, never wait for more: a lone write commits at once.
@@ -178,7 +187,7 @@ async fn run_writer(
             transactions.fetch_add(1, Ordering::Relaxed);
             metrics::histogram!(crate::metrics::BATCH_SIZE).record(writes.len() as f64);
             let started = std::time::Instant::now();
-            commit_batch(&mut conn, &mut writes).await;
+            commit_batch(&mut conn, &mut writes, &changes).await;
             metrics::histogram!(crate::metrics::COMMIT_SECONDS)
                 .record(started.elapsed().as_secs_f64());
         }
@@ -193,7 +202,11 @@ async fn run_writer(
 /// writes done before it, undone through no fault of their own, are put back at the front of
 /// `writes` for a new transaction. So nothing runs outside a transaction, nothing is half
 /// applied, and nobody hears "done" for a write that was undone.
-async fn commit_batch(conn: &mut SqliteConnection, writes: &mut VecDeque<Box<dyn PendingWrite>>) {
+async fn commit_batch(
+    conn: &mut SqliteConnection,
+    writes: &mut VecDeque<Box<dyn PendingWrite>>,
+    changes: &Changes,
+) {
     if let Err(error) = begin(conn).await {
         for write in writes.drain(..) {
             write.fail(error.clone());
@@ -228,7 +241,7 @@ async fn commit_batch(conn: &mut SqliteConnection, writes: &mut VecDeque<Box<dyn
         return;
     }
     for done in applied {
-        done.commit();
+        done.commit(changes);
     }
 }
 
