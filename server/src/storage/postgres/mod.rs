@@ -41,7 +41,8 @@ use statements::{
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// Connections per server process; two processes need twice that from the server.
+/// Connections per server process for its requests; its change announcements take two more
+/// (`changes.rs`), so each process needs 18 from the server.
 const POOL_SIZE: u32 = 16;
 /// How many expired records one purge deletes, to keep each transaction short.
 const PURGE_BATCH: i64 = 500;
