@@ -1,57 +1,59 @@
 //! Where orders and idempotency records live: one interface, two databases.
 //!
-//! - **SQLite** (the default, `sqlite://…`): one file, one server process. See `sqlite.rs`.
-//! - **PostgreSQL** (`postgres://…`): several server processes share one key space. See
-//!   `postgres.rs`.
+//! - **SQLite** (the default, `sqlite://…`): one file, one server process.
+//! - **PostgreSQL** (`postgres://…`): several server processes share one key space.
 //!
-//! All SQL is in those two files and in `migrations/`. The idempotency module talks only to
-//! [`Storage`] and never learns which database is behind it; both keep every fact that decides
-//! idempotency (claims, leases, fencing tokens, expiry) in the database.
+//! The idempotency module talks only to [`Storage`] and never learns which database is
+//! behind it; both keep every fact that decides idempotency (claims, leases, fencing tokens,
+//! expiry) in the database. All SQL is in the two `statements.rs` and in `migrations/`.
+//!
+//! Which file holds what:
+//! - `mod.rs` (this one): [`Storage`], which hands each call to the database behind it.
+//! - `error.rs`: [`StorageError`]. `change.rs`: [`Change`], the announcement that a learner's
+//!   orders or records changed.
+//! - `rows.rs`: rows as both databases return them, their column lists, and the parameters
+//!   both back ends bind alike. `sql.rs`: `sql!`, a statement made of constant pieces.
+//! - `replays.rs`: the replay counters, added up in memory and flushed now and then.
+//! - `clock.rs`: the database's clock as this process reads it, and its periodic check.
+//! - `sqlite/`: the back end (`mod.rs`), its group-commit writer (`writer.rs`), the writes it
+//!   runs (`jobs.rs`) and every statement (`statements.rs`).
+//! - `postgres/`: the back end (`mod.rs`), change announcements between processes
+//!   (`changes.rs`) and every statement (`statements.rs`).
 
+mod change;
+mod clock;
+mod error;
 mod postgres;
+mod replays;
+mod rows;
+mod sql;
 mod sqlite;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::{Order, OrderItem};
+use app::api::Order;
+use tokio::sync::broadcast;
 
-use crate::idempotency::decision::plan_expiry;
 use crate::idempotency::record::{
     ClaimResult, ClaimToken, CreateResult, Fingerprint, IdempotencyKey, KeyExpiry, KeySource,
-    NewClaim, NewOrder, Record, RecordState, StoredResponse,
+    NewClaim, NewOrder, Record,
 };
+pub use change::Change;
+use change::Changes;
+use clock::DatabaseClock;
+pub use error::StorageError;
 use postgres::PostgresStorage;
+use replays::{ReplayCounts, ReplayStore, Replays};
 pub use sqlite::Fault;
 use sqlite::SqliteStorage;
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StorageError {
-    #[error("database error: {0}")]
-    Database(Arc<sqlx::Error>),
-    #[error("database migration failed: {0}")]
-    Migration(Arc<sqlx::migrate::MigrateError>),
-    #[error("cannot prepare the database directory: {0}")]
-    Directory(Arc<std::io::Error>),
-    #[error("the database writer has stopped")]
-    WriterGone,
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-}
+/// Every statement the server runs on SQLite, by name (for the test that prepares them all).
+pub const SQLITE_STATEMENTS: &[(&str, &str)] = sqlite::STATEMENTS;
+/// Every statement the server runs on PostgreSQL, by name.
+pub const POSTGRES_STATEMENTS: &[(&str, &str)] = postgres::STATEMENTS;
 
-impl From<sqlx::Error> for StorageError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Database(Arc::new(error))
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StorageError {
-    fn from(error: sqlx::migrate::MigrateError) -> Self {
-        Self::Migration(Arc::new(error))
-    }
-}
+/// How often a PostgreSQL process measures its clock against the database's.
+const CLOCK_CHECK: Duration = Duration::from_secs(5);
 
 /// Which database the server runs on.
 #[derive(Clone)]
@@ -70,52 +72,44 @@ macro_rules! on_backend {
     };
 }
 
-/// Replays not yet written, per operation: the key and the order its answer created. A key
-/// can name a new operation once its record is forgotten (a reset, an expiry); the order id
-/// keeps an old operation's replays off the new one.
-type ReplayCounts = HashMap<(String, String), i64>;
-
 #[derive(Clone)]
 pub struct Storage {
     backend: Backend,
-    /// The database's clock minus this process's, in ms: 0 on SQLite (one process, one
-    /// clock); measured on PostgreSQL, so that every process reads time as the database does.
-    clock_offset: Arc<AtomicI64>,
-    /// A display counter is not worth a write per replay: replays are added up here and
-    /// flushed every `REPLAY_FLUSH` (and at shutdown); a crash loses at most that much.
-    /// (It only counts; nothing here decides whether a request runs.)
-    replays: Arc<std::sync::Mutex<ReplayCounts>>,
-    /// Held while counts are taken and written, so the flush at shutdown waits for one that
-    /// is under way and no count is taken without being written.
-    flushing: Arc<tokio::sync::Mutex<()>>,
+    /// The database's clock: this process's on SQLite; measured on PostgreSQL, so that every
+    /// process reads time as the database does.
+    clock: DatabaseClock,
+    replays: Replays,
+    changes: Changes,
 }
-
-/// How often a PostgreSQL process measures its clock against the database's.
-const CLOCK_CHECK: Duration = Duration::from_secs(5);
 
 impl Storage {
     /// Opens the database `url` names (`sqlite://…` or `postgres://…`), creating and migrating
     /// it as needed.
     /// Replay counts are written every `replay_flush`.
     pub async fn open(url: &str, replay_flush: Duration) -> Result<Self, StorageError> {
+        let changes = Changes::new();
         let backend = if is_postgres(url) {
-            Backend::Postgres(PostgresStorage::open(url).await?)
+            Backend::Postgres(PostgresStorage::open(url, changes.clone()).await?)
         } else {
-            Backend::Sqlite(SqliteStorage::open(url).await?)
+            Backend::Sqlite(SqliteStorage::open(url, changes.clone()).await?)
         };
         let storage = Self {
             backend,
-            clock_offset: Arc::default(),
-            replays: Arc::default(),
-            flushing: Arc::default(),
+            clock: DatabaseClock::default(),
+            replays: Replays::default(),
+            changes,
         };
         if let Backend::Postgres(db) = &storage.backend {
-            storage
-                .clock_offset
-                .store(db.clock_offset().await?, Ordering::Relaxed);
-            storage.spawn_clock_check();
+            storage.clock.set_offset(db.clock_offset().await?);
+            let db = db.clone();
+            storage.clock.spawn_check(CLOCK_CHECK, move || {
+                let db = db.clone();
+                async move { db.clock_offset().await }
+            });
         }
-        storage.spawn_replay_flush(replay_flush);
+        storage
+            .replays
+            .spawn_flush(replay_flush, storage.backend.clone());
         Ok(storage)
     }
 
@@ -130,7 +124,7 @@ impl Storage {
     /// Now, in ms since the Unix epoch, by the database's clock. Writes that decide (a claim,
     /// a take-over, the purge) read the database's clock itself, in their own transaction.
     pub fn now_ms(&self) -> i64 {
-        crate::time::now_ms() + self.clock_offset.load(Ordering::Relaxed)
+        self.clock.now_ms()
     }
 
     /// Whether a new key should be written before anything is read. On PostgreSQL a write
@@ -147,6 +141,13 @@ impl Storage {
             Backend::Sqlite(db) => Some(db.transactions()),
             Backend::Postgres(_) => None,
         }
+    }
+
+    /// Announcements that a learner's orders or idempotency records changed, each sent once
+    /// its write has committed; on PostgreSQL, any process's write. A receiver that falls
+    /// behind hears `Lagged`: then anything may have changed.
+    pub fn changes(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {
@@ -251,276 +252,38 @@ impl Storage {
 
     /// Counts one replay of the operation that created `order_id` under `key`.
     pub fn count_replay(&self, key: &IdempotencyKey, order_id: Option<&str>) {
-        let Some(order_id) = order_id else { return };
-        let mut replays = self.replays.lock().unwrap_or_else(|e| e.into_inner());
-        *replays
-            .entry((key.as_str().to_owned(), order_id.to_owned()))
-            .or_default() += 1;
+        if let Some(order_id) = order_id {
+            self.replays.count(key.as_str(), order_id);
+        }
     }
 
     /// Writes the replays counted so far and waits until they are stored (at shutdown),
-    /// with any flush already under way. On SQLite the write goes through the writer's queue
-    /// even when there is nothing new, so counts queued earlier are committed first.
+    /// with any flush already under way.
     pub async fn flush_replays(&self) -> Result<(), StorageError> {
-        let _flushing = self.flushing.lock().await;
-        let counts = take_counts(&self.replays);
-        match &self.backend {
+        self.replays.flush(&self.backend).await
+    }
+}
+
+impl ReplayStore for Backend {
+    async fn add(&self, counts: ReplayCounts) -> Result<(), StorageError> {
+        match self {
+            // Through the writer's queue even when there is nothing new, so counts queued
+            // earlier are committed first.
             Backend::Sqlite(db) => db.add_replays(counts).await,
             Backend::Postgres(_) if counts.is_empty() => Ok(()),
             Backend::Postgres(db) => db.add_replays(counts).await,
         }
     }
 
-    fn spawn_replay_flush(&self, every: Duration) {
-        let replays = Arc::downgrade(&self.replays);
-        let flushing = self.flushing.clone();
-        let backend = self.backend.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            loop {
-                ticks.tick().await;
-                let Some(replays) = replays.upgrade() else {
-                    return;
-                };
-                let _flushing = flushing.lock().await;
-                let counts = take_counts(&replays);
-                if counts.is_empty() {
-                    continue;
-                }
-                let added = match &backend {
-                    // Queued without waiting: a full queue drops them rather than slow anything.
-                    Backend::Sqlite(db) => db.queue_replays(counts),
-                    Backend::Postgres(db) => db.add_replays(counts).await,
-                };
-                if let Err(error) = added {
-                    tracing::warn!(%error, "replay counts dropped");
-                }
-            }
-        });
+    async fn add_in_background(&self, counts: ReplayCounts) -> Result<(), StorageError> {
+        match self {
+            // Queued without waiting: a full queue drops them rather than slow anything.
+            Backend::Sqlite(db) => db.queue_replays(counts),
+            Backend::Postgres(db) => db.add_replays(counts).await,
+        }
     }
-
-    fn spawn_clock_check(&self) {
-        let offset = Arc::downgrade(&self.clock_offset);
-        let Backend::Postgres(db) = self.backend.clone() else {
-            return;
-        };
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CLOCK_CHECK);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(offset) = offset.upgrade() else {
-                    return;
-                };
-                match db.clock_offset().await {
-                    Ok(measured) => offset.store(measured, Ordering::Relaxed),
-                    Err(error) => tracing::warn!(%error, "could not read the database's clock"),
-                }
-            }
-        });
-    }
-}
-
-fn take_counts(replays: &std::sync::Mutex<ReplayCounts>) -> ReplayCounts {
-    std::mem::take(&mut *replays.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// An idempotency record as both databases return it (the same columns, the same types).
-#[derive(sqlx::FromRow)]
-struct RecordRow {
-    key: String,
-    fingerprint: String,
-    state: String,
-    claim_token: Option<String>,
-    locked_until_ms: Option<i64>,
-    response_status: Option<i64>,
-    response_content_type: Option<String>,
-    response_location: Option<String>,
-    response_body: Option<Vec<u8>>,
-    order_id: Option<String>,
-    replay_count: i64,
-    created_at_ms: i64,
-    expires_at_ms: i64,
-}
-
-const RECORD_COLUMNS: &str = "key, fingerprint, state, claim_token, locked_until_ms, response_status, \
-    response_content_type, response_location, response_body, order_id, replay_count, created_at_ms, expires_at_ms";
-
-impl TryFrom<RecordRow> for Record {
-    type Error = StorageError;
-
-    fn try_from(row: RecordRow) -> Result<Self, StorageError> {
-        let missing = |column: &str| StorageError::Corrupt(format!("{column} is missing"));
-        let state = match row.state.as_str() {
-            "in_flight" => RecordState::InFlight {
-                claim_token: ClaimToken::stored(
-                    row.claim_token.ok_or_else(|| missing("claim_token"))?,
-                ),
-                locked_until_ms: row
-                    .locked_until_ms
-                    .ok_or_else(|| missing("locked_until_ms"))?,
-            },
-            "completed" => RecordState::Completed {
-                response: StoredResponse {
-                    status: row
-                        .response_status
-                        .and_then(|status| u16::try_from(status).ok())
-                        .ok_or_else(|| missing("response_status"))?,
-                    content_type: row
-                        .response_content_type
-                        .ok_or_else(|| missing("response_content_type"))?,
-                    location: row.response_location,
-                    body: row.response_body.ok_or_else(|| missing("response_body"))?,
-                },
-                order_id: row.order_id,
-            },
-            other => {
-                return Err(StorageError::Corrupt(format!(
-                    "unknown record state {other:?}"
-                )))
-            }
-        };
-        Ok(Record {
-            key: IdempotencyKey::stored(row.key),
-            fingerprint: Fingerprint::stored(row.fingerprint),
-            state,
-            replay_count: u64::try_from(row.replay_count).unwrap_or(0),
-            created_at_ms: row.created_at_ms,
-            expires_at_ms: row.expires_at_ms,
-        })
-    }
-}
-
-/// An order as both databases return it.
-#[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: String,
-    user_id: String,
-    items_json: String,
-    created_at_ms: i64,
-    idempotency_key: String,
-    lab_operation: Option<String>,
-}
-
-const ORDER_COLUMNS: &str =
-    "id, user_id, items_json, created_at_ms, idempotency_key, lab_operation";
-
-impl TryFrom<OrderRow> for Order {
-    type Error = StorageError;
-
-    fn try_from(row: OrderRow) -> Result<Self, StorageError> {
-        let items: Vec<OrderItem> = serde_json::from_str(&row.items_json)
-            .map_err(|e| StorageError::Corrupt(format!("order items: {e}")))?;
-        Ok(Order {
-            id: row.id,
-            user_id: row.user_id,
-            items,
-            created_at: crate::time::rfc3339(row.created_at_ms),
-            idempotency_key: row.idempotency_key,
-            lab_operation: row.lab_operation,
-        })
-    }
-}
-
-/// The lab's "expire this key now", inside a transaction the caller holds, at its `now_ms`:
-/// reads `user_id`'s record under `key` with `select` (binding the key, then the user), lets
-/// [`plan_expiry`] decide, and carries it out with `update` (binding the key, then `now_ms`).
-/// Each back end brings its own SQL and its way of keeping a claim from slipping in between.
-async fn expire_in<DB: sqlx::Database>(
-    conn: &mut DB::Connection,
-    (select, update): (String, &'static str),
-    user_id: &str,
-    key: &str,
-    now_ms: i64,
-) -> Result<KeyExpiry, StorageError>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    RecordRow: for<'r> sqlx::FromRow<'r, DB::Row>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-{
-    // `select` splices in only the column list, a constant.
-    let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(select))
-        .bind(key)
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let record = row.map(Record::try_from).transpose()?;
-    let plan = plan_expiry(record.as_ref(), now_ms);
-    if plan == KeyExpiry::Expired {
-        sqlx::query(update)
-            .bind(key)
-            .bind(now_ms)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(plan)
-}
-
-/// Rows to records (or the first corrupt one's error).
-fn records(rows: Vec<RecordRow>) -> Result<Vec<Record>, StorageError> {
-    rows.into_iter().map(Record::try_from).collect()
-}
-
-fn orders(rows: Vec<OrderRow>) -> Result<Vec<Order>, StorageError> {
-    rows.into_iter().map(Order::try_from).collect()
-}
-
-/// Binds a claim's seven parameters, stamped at `now_ms`, as both back ends' statements number
-/// them: 1 key, 2 fingerprint, 3 claim token, 4 lease end, 5 created at, 6 expiry, 7 user.
-fn bind_claim<'q, DB: sqlx::Database>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    claim: &'q NewClaim,
-    now_ms: i64,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let (locked_until_ms, expires_at_ms) = claim.times_at(now_ms);
-    query
-        .bind(claim.key.as_str())
-        .bind(claim.fingerprint.as_str())
-        .bind(claim.claim_token.as_str())
-        .bind(locked_until_ms)
-        .bind(now_ms)
-        .bind(expires_at_ms)
-        .bind(claim.user_id.as_str())
-}
-
-/// Binds an order's twelve parameters, numbered as both back ends' statements use them:
-/// ?1/$1 id, 2 user, 3 items, 4 created at, 5 key, 6 `guard` (the claim token or the
-/// fingerprint), 7 to 10 the response (status, content type, location, body), 11 expiry,
-/// 12 the lab's operation.
-fn bind_order<'q, DB: sqlx::Database>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    guard: &'q str,
-    new: &'q NewOrder,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let items = serde_json::to_string(&new.order.items).expect("items always serialise");
-    query
-        .bind(new.order.id.as_str())
-        .bind(new.order.user_id.as_str())
-        .bind(items)
-        .bind(new.created_at_ms)
-        .bind(new.key.as_str())
-        .bind(guard)
-        .bind(i64::from(new.response.status))
-        .bind(new.response.content_type.as_str())
-        .bind(new.response.location.as_deref())
-        .bind(new.response.body.as_slice())
-        .bind(new.expires_at_ms)
-        .bind(new.order.lab_operation.as_deref())
 }

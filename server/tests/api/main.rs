@@ -16,5 +16,6 @@ mod pages;
 mod postgres_tls;
 mod prepare;
 mod shutdown;
+mod storage;
 mod two_processes;
 mod validation;
