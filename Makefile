@@ -50,9 +50,11 @@ test: tools lint site browser e2e-deps schemathesis
 	  cargo test --release -p server --test api && \
 	  (cd $(E2E) && SCHEMATHESIS=$(SCHEMATHESIS_ENV)/bin/schemathesis node --test --test-concurrency=1 *.test.mjs)
 
-## Formatting and clippy's lints (warnings denied), for the server and for the WASM target.
+## Formatting, the imports between files (no circle, no import from a module above), and
+## clippy's lints (warnings denied), for the server and for the WASM target.
 lint: tools
 	cargo fmt --all -- --check
+	node server/scripts/imports.mjs app/src/lib.rs frontend/src/lib.rs server/src/lib.rs server/src/main.rs
 	cargo clippy -p app -p server --tests -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 

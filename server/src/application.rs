@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::state::{AppState, StartError};
@@ -52,7 +53,8 @@ impl Application {
             stop.await;
             let _ = stopped_tx.send(());
         };
-        let serving = serve(self.listeners, app(self.state.clone()), signal);
+        let stopping = self.state.stopping.clone();
+        let serving = serve(self.listeners, app(self.state.clone()), signal, stopping);
         tokio::pin!(serving);
         let deadline = tokio::select! {
             served = &mut serving => return served,
@@ -105,14 +107,15 @@ async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
-/// Serves `router` on every listener until `stop_signal` completes; then stops accepting and
-/// returns once the requests in flight have been answered.
+/// Serves `router` on every listener until `stop_signal` completes; then cancels `stop` (so
+/// the streams end too), stops accepting and returns once the requests in flight have been
+/// answered.
 async fn serve(
     listeners: Vec<TcpListener>,
     router: Router,
     stop_signal: impl Future<Output = ()> + Send + 'static,
+    stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let stop = tokio_util::sync::CancellationToken::new();
     let stopping = stop.clone();
     tokio::spawn(async move {
         stop_signal.await;

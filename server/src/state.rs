@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::config::{Config, ConfigError};
 use crate::idempotency::{Idempotency, Policy};
 use crate::issued_keys::IssuedKeys;
@@ -36,6 +38,9 @@ pub struct AppState {
     pub record_ttl: Duration,
     pub issued_key_ttl: Duration,
     pub lease: Duration,
+    /// Cancelled when the server begins to stop: endless answers (the `/events` streams) end
+    /// then, so the requests in flight can be waited for.
+    pub stopping: CancellationToken,
 }
 
 impl AppState {
@@ -63,6 +68,7 @@ impl AppState {
             record_ttl: config.record_ttl,
             issued_key_ttl: config.issued_key_ttl,
             lease: config.lease,
+            stopping: CancellationToken::new(),
         })
     }
 

@@ -3,6 +3,7 @@
 pub mod access_log;
 pub mod error;
 mod error_ja;
+mod events;
 mod extract;
 mod lab;
 pub mod openapi;
@@ -35,6 +36,7 @@ pub fn api_routes(state: AppState) -> Router {
         .routes(routes!(orders::get))
         .routes(routes!(orders::records))
         .routes(routes!(lab::health))
+        .routes(routes!(events::stream))
         .routes(routes!(crate::metrics::render))
         .routes(routes!(openapi::document))
         .routes(routes!(problem_types::page))

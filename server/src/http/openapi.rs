@@ -82,6 +82,7 @@ const PROBLEMS: &[(&str, &str, &[ProblemType])] = {
             &[P::InvalidQuery, P::InternalError],
         ),
         ("get", "/health", &[P::DatabaseUnavailable]),
+        ("get", "/events", &[P::InvalidQuery]),
         ("get", "/problems/{slug}", &[P::NotFound]),
         (
             "post",

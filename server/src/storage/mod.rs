@@ -113,11 +113,11 @@ impl Storage {
         Ok(storage)
     }
 
-    /// "sqlite" or "postgres", for `/health` and the logs.
-    pub fn kind(&self) -> &'static str {
+    /// Which database this is, as `/health` names it.
+    pub fn kind(&self) -> app::api::Backend {
         match self.backend {
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => app::api::Backend::Sqlite,
+            Backend::Postgres(_) => app::api::Backend::Postgres,
         }
     }
 

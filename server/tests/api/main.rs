@@ -6,6 +6,7 @@ mod helpers;
 mod concurrency;
 mod contract;
 mod crash;
+mod events;
 mod expiry;
 mod faults;
 mod hostile;

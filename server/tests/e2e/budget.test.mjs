@@ -13,9 +13,12 @@ import { startServer } from "./server.mjs";
 // 146,007 B; the second, the explaining panels fetched after, 129,402 B. Up to interactive
 // (HTML, CSS, JS, the loader of the second file and the first WASM file): 160,181 B.
 // Issue 12's targets: 150 KB of WASM and 200 KB up to interactive.
+// The second file's was raised on 2026-12-03 (issue 21), measured at 150,286 B: the tables
+// now own their data as a Leptos resource (its async machinery is about 25 KB before
+// compression) and follow the server's announcements (GET /events) instead of a poll loop.
 const WASM_BUDGET = 150_000;
 const FIRST_VISIT_BUDGET = 172_000;
-const LATER_WASM_BUDGET = 146_000;
+const LATER_WASM_BUDGET = 165_000;
 
 /// The response's bytes as they came over the wire (Node's http does not decompress).
 function raw(url, headers) {

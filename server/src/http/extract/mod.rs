@@ -12,4 +12,4 @@ mod query;
 pub use body::{expire_key_body, order_body, reset_body, JsonBody};
 pub use headers::RequestLang;
 pub use lab::{LabControlsOn, LabDelay, LabFail, LabIssue};
-pub use query::ListQuery;
+pub use query::{EventsQuery, ListQuery};

@@ -1,10 +1,12 @@
-//! The query of the list endpoints, `?userId=&limit=`: a problem names the parameter at fault.
+//! The queries: the list endpoints' `?userId=&limit=` and the events' `?userId=`. A problem
+//! names the parameter at fault.
 
 use std::error::Error as _;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::names::{expected_fields, field_named, unreadable};
@@ -39,11 +41,46 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Query(query) = Query::<Self>::from_request_parts(parts, state)
-            .await
-            .map_err(query_rejection)?;
-        Ok(query)
+        read(parts, state).await
     }
+}
+
+/// The query of `GET /events`, `?userId=`: whose changes to announce.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only this learner's changes, and those that may be anyone's.
+    user_id: Option<String>,
+}
+
+impl EventsQuery {
+    /// Whether a change to `user`'s tables (`None`: possibly anyone's) is announced.
+    pub fn wants(&self, user: Option<&str>) -> bool {
+        match (self.user_id.as_deref(), user) {
+            (Some(learner), Some(user)) => learner == user,
+            _ => true,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for EventsQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        read(parts, state).await
+    }
+}
+
+/// A query of type `T`, or a problem naming the parameter at fault.
+async fn read<T: DeserializeOwned, S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<T, ApiError> {
+    let Query(query) = Query::<T>::from_request_parts(parts, state)
+        .await
+        .map_err(query_rejection)?;
+    Ok(query)
 }
 
 /// What axum's parser said, as a problem naming the parameter. axum reads a query through
