@@ -23,7 +23,7 @@ pub use headers::{
     LAB_FAIL, LAB_FAIL_PREPARE, LAB_ISSUE, LAB_ISSUE_EXPIRED, LAB_LEASE, LAB_OPERATION,
     MAX_LAB_DELAY_MS, RETRY_AFTER,
 };
-pub use key::{parse_idempotency_key, ISSUED_KEY_PREFIX};
+pub use key::{parse_idempotency_key, KeyError, ISSUED_KEY_PREFIX, PLACEHOLDER_KEYS};
 pub use limits::{MAX_BODY_BYTES, MAX_ITEMS, MAX_QTY, MAX_SKU_LEN, MAX_USER_ID_LEN};
 pub use problem::{Problem, ProblemType, PROBLEM_CONTENT_TYPE};
 pub use validation::{FieldError, FieldRule};

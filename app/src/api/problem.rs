@@ -39,6 +39,8 @@ pub enum ProblemType {
     IdempotencyKeyMissing,
     IdempotencyKeyRepeated,
     IdempotencyKeyMalformed,
+    /// `undefined` or `null`: what JavaScript sends when the client has no key.
+    IdempotencyKeyPlaceholder,
     IssuedKeyInvalid,
     IssuedKeyExpired,
     UnsupportedMediaType,
@@ -59,10 +61,11 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::IdempotencyKeyMissing,
         Self::IdempotencyKeyRepeated,
         Self::IdempotencyKeyMalformed,
+        Self::IdempotencyKeyPlaceholder,
         Self::IssuedKeyInvalid,
         Self::IssuedKeyExpired,
         Self::UnsupportedMediaType,
@@ -88,6 +91,7 @@ impl ProblemType {
             Self::IdempotencyKeyMissing => "idempotency-key-missing",
             Self::IdempotencyKeyRepeated => "idempotency-key-repeated",
             Self::IdempotencyKeyMalformed => "idempotency-key-malformed",
+            Self::IdempotencyKeyPlaceholder => "idempotency-key-placeholder",
             Self::IssuedKeyInvalid => "issued-key-invalid",
             Self::IssuedKeyExpired => "issued-key-expired",
             Self::UnsupportedMediaType => "unsupported-media-type",
@@ -114,6 +118,7 @@ impl ProblemType {
             Self::IdempotencyKeyMissing
             | Self::IdempotencyKeyRepeated
             | Self::IdempotencyKeyMalformed
+            | Self::IdempotencyKeyPlaceholder
             | Self::IssuedKeyInvalid
             | Self::IssuedKeyExpired
             | Self::InvalidBody

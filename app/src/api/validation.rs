@@ -2,7 +2,7 @@
 //! enforces them, and `schema` states the same limits in the OpenAPI document.
 
 use super::bodies::{CreateOrderRequest, ExpireKeyRequest, ResetRequest};
-use super::key::parse_idempotency_key;
+use super::key::{parse_idempotency_key, KeyError};
 use super::limits::{MAX_ITEMS, MAX_QTY, MAX_SKU_LEN, MAX_USER_ID_LEN};
 
 /// A rule a body broke, with the JSON path of the field it concerns.
@@ -25,6 +25,8 @@ pub enum FieldRule {
     Quantity { max: u32 },
     /// An idempotency key: 1–255 visible ASCII characters, bare or quoted.
     IdempotencyKey,
+    /// An idempotency key, not `undefined` or `null` (`key::PLACEHOLDER_KEYS`).
+    NotAPlaceholderKey,
 }
 
 impl FieldError {
@@ -54,6 +56,21 @@ impl FieldRule {
             Self::IdempotencyKey => {
                 "must be 1 to 255 visible ASCII characters, bare or quoted as in the header".into()
             }
+            Self::NotAPlaceholderKey => {
+                "must be a key the client made, not undefined or null: the text JavaScript \
+                 writes for a missing value"
+                    .into()
+            }
+        }
+    }
+}
+
+/// The rule a key that `parse_idempotency_key` refused breaks.
+impl From<KeyError> for FieldRule {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Malformed(_) => Self::IdempotencyKey,
+            KeyError::Placeholder => Self::NotAPlaceholderKey,
         }
     }
 }
@@ -88,7 +105,7 @@ impl ExpireKeyRequest {
         validate_user_id(&self.user_id)?;
         match parse_idempotency_key(&self.idempotency_key) {
             Ok(_) => Ok(()),
-            Err(_) => Err(FieldError::new("idempotencyKey", FieldRule::IdempotencyKey)),
+            Err(error) => Err(FieldError::new("idempotencyKey", error.into())),
         }
     }
 }
@@ -156,6 +173,11 @@ mod tests {
         for bad in ["", "a b", "\"open"] {
             let error = request(bad).validate().unwrap_err();
             assert_eq!(error.field, "idempotencyKey", "{bad:?}");
+        }
+        for placeholder in ["undefined", "\"null\""] {
+            let error = request(placeholder).validate().unwrap_err();
+            assert_eq!(error.field, "idempotencyKey");
+            assert_eq!(error.rule, FieldRule::NotAPlaceholderKey, "{placeholder:?}");
         }
     }
 }

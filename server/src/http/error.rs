@@ -2,8 +2,8 @@
 //! `application/problem+json` (RFC 9457).
 
 use app::api::{
-    FieldError, FieldRule, Problem, ProblemType, IDEMPOTENCY_KEY, LAB_ISSUE, LAB_OPERATION,
-    PROBLEM_CONTENT_TYPE,
+    FieldError, FieldRule, KeyError, Problem, ProblemType, IDEMPOTENCY_KEY, LAB_ISSUE,
+    LAB_OPERATION, PROBLEM_CONTENT_TYPE,
 };
 use app::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -22,6 +22,8 @@ pub enum ApiError {
     SeveralKeys,
     #[error("the Idempotency-Key is malformed: {0}")]
     MalformedKey(&'static str),
+    #[error("the Idempotency-Key is undefined or null, the text JavaScript sends for a key that was never set (did the call that makes the key fail?); make the key before the first attempt, and do not send the request without one")]
+    PlaceholderKey,
     #[error("this key starts with `srv_` but was not issued by this server (or was altered)")]
     ForgedIssuedKey,
     #[error("this server-issued key has expired before any order was placed with it; call POST /orders/prepare for a new one")]
@@ -189,6 +191,15 @@ impl From<FieldError> for ApiError {
     }
 }
 
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Malformed(why) => Self::MalformedKey(why),
+            KeyError::Placeholder => Self::PlaceholderKey,
+        }
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         Self::Internal(IdempotencyError::Storage(error))
@@ -209,6 +220,12 @@ impl ApiError {
             Self::MissingKey => P::IdempotencyKeyMissing,
             Self::SeveralKeys => P::IdempotencyKeyRepeated,
             Self::MalformedKey(_) => P::IdempotencyKeyMalformed,
+            // A placeholder is the same mistake in a body's key as in the header.
+            Self::PlaceholderKey
+            | Self::InvalidField {
+                problem: FieldProblem::Rule(FieldRule::NotAPlaceholderKey),
+                ..
+            } => P::IdempotencyKeyPlaceholder,
             Self::ForgedIssuedKey => P::IssuedKeyInvalid,
             Self::ExpiredIssuedKey => P::IssuedKeyExpired,
             Self::UnsupportedMediaType => P::UnsupportedMediaType,
@@ -241,7 +258,7 @@ impl ApiError {
             Self::InvalidQuery { parameter, .. } => {
                 Some(parameter.clone().unwrap_or_else(|| "query".into()))
             }
-            Self::MissingKey | Self::SeveralKeys | Self::MalformedKey(_) => {
+            Self::MissingKey | Self::SeveralKeys | Self::MalformedKey(_) | Self::PlaceholderKey => {
                 Some(IDEMPOTENCY_KEY.into())
             }
             Self::InvalidLabOperation => Some(LAB_OPERATION.into()),
@@ -267,6 +284,7 @@ impl ApiError {
             Self::MissingKey
             | Self::SeveralKeys
             | Self::MalformedKey(_)
+            | Self::PlaceholderKey
             | Self::ForgedIssuedKey
             | Self::ExpiredIssuedKey
             | Self::UnsupportedMediaType

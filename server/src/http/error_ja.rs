@@ -23,6 +23,10 @@ impl ApiError {
                 "キーは 1〜255 文字の表示可能な ASCII 文字（空白や制御文字を含まない）で、そのまま、または引用符で囲んで送ってください。"
                 .into()
             }
+            E::PlaceholderKey => {
+                "Idempotency-Key が undefined または null です。キーを入れる変数に値がないときに JavaScript が送る文字列です（キーを作る呼び出しが失敗していませんか）。最初の送信の前にキーを作り、キーがないままリクエストを送らないでください。"
+                .into()
+            }
             E::ForgedIssuedKey => {
                 "このキーは srv_ で始まりますが、このサーバーが発行したものではないか、書き換えられています。"
                 .into()
@@ -117,6 +121,9 @@ fn field_detail(field: &str, problem: &FieldProblem) -> String {
             FieldRule::Quantity { max } => format!("{field} は 1〜{max} にしてください。"),
             FieldRule::IdempotencyKey => format!(
                 "{field} は 1〜255 文字の表示可能な ASCII 文字にしてください（Idempotency-Key ヘッダーと同じく、そのままか引用符で囲んで）。"
+            ),
+            FieldRule::NotAPlaceholderKey => format!(
+                "{field} には、クライアントが作ったキーを入れてください。undefined や null は、値がないときに JavaScript が書く文字列で、キーではありません。"
             ),
         },
     }

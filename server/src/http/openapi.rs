@@ -9,7 +9,7 @@
 //!   server checks), and every problem an operation can answer with, under its status, its
 //!   `type` limited to the ones that operation sends (each with its `ProblemType::status`).
 
-use app::api::schema::IDEMPOTENCY_KEY_PATTERN;
+use app::api::schema::idempotency_key_pattern;
 use app::api::{
     LeaseNote, Problem, ProblemType, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, JSON_CONTENT_TYPE,
     LAB_DELAY_MS, LAB_FAIL, LAB_FAIL_PREPARE, LAB_ISSUE, LAB_ISSUE_EXPIRED, LAB_LEASE,
@@ -57,6 +57,7 @@ const PROBLEMS: &[(&str, &str, &[ProblemType])] = {
                 P::IdempotencyKeyMissing,
                 P::IdempotencyKeyRepeated,
                 P::IdempotencyKeyMalformed,
+                P::IdempotencyKeyPlaceholder,
                 P::IssuedKeyInvalid,
                 P::IssuedKeyExpired,
                 P::InvalidBody,
@@ -100,6 +101,7 @@ const PROBLEMS: &[(&str, &str, &[ProblemType])] = {
             "/lab/expire-key",
             &[
                 P::InvalidBody,
+                P::IdempotencyKeyPlaceholder,
                 P::LabControlsOff,
                 P::NotFound,
                 P::RequestInFlight,
@@ -170,7 +172,8 @@ fn add_request_headers(paths: &mut Map<String, Value>, max_lab_delay_ms: u64) {
             true,
             "Names one operation across all its attempts: make it once (a UUID v4 is the \
              usual choice), keep it, and send it with every retry. Bare or as a quoted string \
-             (`\"k\"` and `k` are one key). The pattern describes keys a client makes; a key \
+             (`\"k\"` and `k` are one key); never `undefined` or `null`, the text JavaScript \
+             sends for a key that was never set. The pattern describes keys a client makes; a key \
              issued by `POST /orders/prepare` (it starts with `srv_`) is sent as issued, and \
              any other key starting with `srv_` is refused.",
             json!({ "type": "string", "pattern": client_key_pattern() }),
@@ -213,7 +216,7 @@ fn add_request_headers(paths: &mut Map<String, Value>, max_lab_delay_ms: u64) {
 
 /// The key syntax, less the `srv_` keys only this server may make: any other is refused.
 fn client_key_pattern() -> String {
-    IDEMPOTENCY_KEY_PATTERN.replacen('^', r#"^(?!"?srv_)"#, 1)
+    idempotency_key_pattern().replacen('^', r#"^(?!"?srv_)"#, 1)
 }
 
 /// The headers of `POST /orders`' answer, stored or replayed.

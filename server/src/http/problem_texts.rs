@@ -53,6 +53,13 @@ pub fn texts(kind: ProblemType) -> ProblemTexts {
             ja: ["Idempotency-Key の形式が正しくありません",
                  "キーは 1〜255 文字の表示可能な ASCII 文字で、そのまま、または引用符で囲んで送ります。このキーはこの条件を満たしていないため、何も実行していません。",
                  "キーを作るクライアントを直してください。UUID v4 なら必ず条件を満たします。形式が正しくない同じキーで再試行しても、同じ応答が返ります。"] },
+        P::IdempotencyKeyPlaceholder => ProblemTexts {
+            en: ["Idempotency-Key is undefined or null",
+                 "The key was the text undefined or null: what JavaScript writes in a header when the value meant to be the key is missing, as when the call that should have made it (POST /orders/prepare, say) failed and its answer was not checked. Every client with that bug sends the same text, so the server would take one client's order for another's retry; it refuses these two texts, bare or quoted, in any letter case. Nothing was done.",
+                 "Make the key before the first attempt (a UUID v4, or the key POST /orders/prepare issued) and keep it for every retry. If the client has no key, it must not send the request: get a key first. Sending the same header again gets the same answer."],
+            ja: ["Idempotency-Key が undefined または null です",
+                 "キーが undefined または null という文字列でした。キーにするはずの値がないとき、JavaScript はヘッダーにこの文字列を書きます。キーを作る呼び出し（POST /orders/prepare など）が失敗し、その応答を確かめなかった場合などです。この不具合のあるクライアントはどれも同じ文字列を送るため、受け付けると、あるクライアントの注文を別のクライアントの再送とみなしてしまいます。そのため、この 2 つの文字列は、引用符の有無や大文字・小文字を問わず受け付けません。何も実行していません。",
+                 "最初の送信の前にキーを作り（UUID v4、または POST /orders/prepare の発行キー）、再送のたびに同じキーを使ってください。キーがないときはリクエストを送らず、先にキーを手に入れてください。同じヘッダーのまま再送しても、同じ応答が返ります。"] },
         P::IssuedKeyInvalid => ProblemTexts {
             en: ["Issued key is not valid",
                  "Keys starting with srv_ are issued by this server and signed. This one was not issued here, or was altered, so nothing was done.",

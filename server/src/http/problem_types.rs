@@ -83,6 +83,7 @@ mod tests {
             E::MissingKey,
             E::SeveralKeys,
             E::MalformedKey("too long"),
+            E::PlaceholderKey,
             E::ForgedIssuedKey,
             E::ExpiredIssuedKey,
             E::UnsupportedMediaType,

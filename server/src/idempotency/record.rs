@@ -10,17 +10,17 @@
 use std::fmt;
 use std::time::Duration;
 
-use app::api::{CreateOrderRequest, Order};
+use app::api::{CreateOrderRequest, KeyError, Order};
 use sha2::{Digest, Sha256};
 
 /// A key as the client meant it: unquoted (`"k"` and `k` are one key) and checked
-/// (1–255 visible ASCII characters).
+/// (1–255 visible ASCII characters, not the `undefined` or `null` of a missing value).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
     /// Reads an `Idempotency-Key` header value, quoted (IETF) or bare.
-    pub fn parse(header_value: &str) -> Result<Self, &'static str> {
+    pub fn parse(header_value: &str) -> Result<Self, KeyError> {
         app::api::parse_idempotency_key(header_value).map(Self)
     }
 
@@ -296,6 +296,10 @@ mod tests {
             IdempotencyKey::parse("k-1")
         );
         assert!(IdempotencyKey::parse("a b").is_err());
+        assert_eq!(
+            IdempotencyKey::parse("\"undefined\""),
+            Err(KeyError::Placeholder)
+        );
     }
 
     #[test]

@@ -127,6 +127,26 @@ async fn the_document_states_the_key_header_the_replay_and_retry_headers_and_eac
     assert!(bad_request.contains("/problems/invalid-body"));
     assert!(!bad_request.contains("/problems/invalid-query"));
 
+    // Both places a key is sent leave out `undefined` and `null` (what JavaScript sends for a
+    // key never set), in any letter case, and list their own problem for them.
+    // (`contract.test.mjs` runs the pattern in an ECMA-262 engine against the server.)
+    let placeholders = "[Uu][Nn][Dd][Ee][Ff][Ii][Nn][Ee][Dd]|[Nn][Uu][Ll][Ll]";
+    let expire_key = &doc["components"]["schemas"]["ExpireKeyRequest"]["properties"];
+    for pattern in [
+        &key["schema"]["pattern"],
+        &expire_key["idempotencyKey"]["pattern"],
+    ] {
+        assert!(
+            pattern.as_str().unwrap().contains(placeholders),
+            "{pattern}"
+        );
+    }
+    assert!(bad_request.contains("/problems/idempotency-key-placeholder"));
+    let expire_problems = doc["paths"]["/lab/expire-key"]["post"]["responses"]["400"]["content"]
+        ["application/problem+json"]["schema"]["properties"]["type"]["enum"]
+        .to_string();
+    assert!(expire_problems.contains("/problems/idempotency-key-placeholder"));
+
     // The list operations read a query, not a body: a bad one is their only 400.
     for path in ["/orders", "/idempotency-records"] {
         let list = &doc["paths"][path]["get"]["responses"]["400"]["content"]

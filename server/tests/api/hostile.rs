@@ -104,6 +104,35 @@ fn cases() -> Vec<Case> {
             400,
             "idempotency-key-malformed",
         ),
+        // What JavaScript's fetch sends for a key variable that was never set.
+        case(
+            "undefined key",
+            b"undefined",
+            valid_body(),
+            400,
+            "idempotency-key-placeholder",
+        ),
+        case(
+            "null key",
+            b"null",
+            valid_body(),
+            400,
+            "idempotency-key-placeholder",
+        ),
+        case(
+            "quoted undefined key",
+            b"\"undefined\"",
+            valid_body(),
+            400,
+            "idempotency-key-placeholder",
+        ),
+        case(
+            "NULL key in capitals",
+            b"NULL",
+            valid_body(),
+            400,
+            "idempotency-key-placeholder",
+        ),
         Case {
             keys: vec![
                 HeaderValue::from_static("one"),

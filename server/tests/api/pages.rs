@@ -348,3 +348,47 @@ async fn a_problem_s_type_is_a_page_that_says_what_to_do_in_the_reader_s_languag
     assert_eq!(unknown.status(), 404);
     assert_eq!(header(&unknown, "content-type"), "application/problem+json");
 }
+
+/// The placeholder key's page says what went wrong in the client and what to do, in either
+/// language.
+#[tokio::test]
+async fn the_placeholder_key_s_page_tells_the_client_to_make_its_key_first() {
+    let app = spawn_app().await;
+    let refused = app
+        .post_order("undefined", &order_body("u1", "A-1", 1))
+        .send()
+        .await
+        .unwrap();
+    let kind = problem(refused, 400).await["type"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(kind, "/problems/idempotency-key-placeholder");
+
+    let english = get(&app, &kind, &[]).await;
+    assert_eq!(english.status(), 200);
+    assert_eq!(header(&english, "content-language"), "en");
+    let english = english.text().await.unwrap();
+    for words in [
+        "<h1>Idempotency-Key is undefined or null</h1>",
+        "HTTP status 400",
+        "what JavaScript writes",
+        "Make the key before the first attempt",
+        "it must not send the request",
+    ] {
+        assert!(english.contains(words), "{words}: {english}");
+    }
+
+    let japanese = get(&app, &kind, &[("cookie", "lab_lang=ja")]).await;
+    assert_eq!(header(&japanese, "content-language"), "ja");
+    let japanese = japanese.text().await.unwrap();
+    for words in [
+        "<h1>Idempotency-Key が undefined または null です</h1>",
+        "HTTP ステータス 400",
+        "JavaScript はヘッダーにこの文字列を書きます",
+        "最初の送信の前にキーを作り",
+        "キーがないときはリクエストを送らず",
+    ] {
+        assert!(japanese.contains(words), "{words}: {japanese}");
+    }
+}

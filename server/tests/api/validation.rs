@@ -362,3 +362,84 @@ async fn an_empty_field_name_and_a_bad_query_parameter_read_well_in_either_langu
     assert!(app.orders().await.is_empty());
     assert!(app.records().await.is_empty());
 }
+
+/// `undefined` and `null` are what JavaScript sends for a key that was never set: refused in
+/// both languages with a type of their own, in the header and in `/lab/expire-key`'s body,
+/// so two clients with that bug never share a key (no replay, no 422). A key that merely
+/// contains the word is an ordinary key.
+#[tokio::test]
+async fn a_placeholder_key_is_refused_in_either_language_and_nothing_else_is() {
+    let app = spawn_app().await;
+    let japanese = |text: &str| text.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+    let cases = [
+        ("undefined", "A-1", "en"),
+        ("undefined", "B-2", "en"),
+        ("null", "A-1", "ja"),
+        ("\"undefined\"", "A-1", "ja"),
+    ];
+    for (key, sku, lang) in cases {
+        let response = app
+            .post_order(key, &order_body("u1", sku, 1))
+            .header("Accept-Language", lang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-language"], lang);
+        let problem = problem(response, 400).await;
+        assert_eq!(
+            problem["type"], "/problems/idempotency-key-placeholder",
+            "{key}"
+        );
+        assert_eq!(problem["field"], "Idempotency-Key");
+        let (title, detail) = (
+            problem["title"].as_str().unwrap(),
+            problem["detail"].as_str().unwrap(),
+        );
+        assert!(
+            detail.contains("undefined") && detail.contains("null"),
+            "{detail}"
+        );
+        match lang {
+            "en" => {
+                assert_eq!(title, "Idempotency-Key is undefined or null");
+                assert!(
+                    detail.contains("make the key before the first attempt"),
+                    "{detail}"
+                );
+            }
+            _ => {
+                assert_eq!(title, "Idempotency-Key が undefined または null です");
+                assert!(japanese(detail), "{detail}");
+                assert!(detail.contains("最初の送信の前にキーを作り"), "{detail}");
+            }
+        }
+    }
+    assert!(app.orders().await.is_empty());
+    assert!(app.records().await.is_empty());
+
+    for lang in ["en", "ja"] {
+        let expire = app
+            .client
+            .post(format!("{}/lab/expire-key", app.base))
+            .header("Accept-Language", lang)
+            .json(&json!({ "userId": "u1", "idempotencyKey": "NULL" }))
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(expire, 400).await;
+        assert_eq!(problem["type"], "/problems/idempotency-key-placeholder");
+        assert_eq!(problem["field"], "idempotencyKey");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("idempotencyKey"), "{detail}");
+        assert_eq!(japanese(detail), lang == "ja", "{detail}");
+    }
+
+    for ordinary in ["undefined-1", "nullable", "None"] {
+        let response = app
+            .post_order(ordinary, &order_body("u1", "A-1", 1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{ordinary}");
+    }
+}

@@ -46,3 +46,42 @@ test("the live server keeps its OpenAPI contract under Schemathesis", async () =
     await server.stop();
   }
 });
+
+// The key's pattern as published, run in an ECMA-262 engine (the dialect JSON Schema names):
+// it takes exactly the keys the server takes, in the header and in `/lab/expire-key`'s body.
+// The placeholders `undefined` and `null` are left out by a lookahead; what merely resembles
+// them is an ordinary key.
+test("the published key patterns take exactly the keys the server takes", async () => {
+  const server = await startServer();
+  try {
+    const doc = await server.json("/openapi.json");
+    const header = doc.paths["/orders"].post.parameters
+      .find((parameter) => parameter.name === "Idempotency-Key");
+    const inHeader = new RegExp(header.schema.pattern);
+    const inBody = new RegExp(
+      doc.components.schemas.ExpireKeyRequest.properties.idempotencyKey.pattern);
+    const keys = [
+      "undefined", "null", '"undefined"', '"null"', "UNDEFINED", "Null", '"NuLL"',
+      "undefined-1", "nullable", "nil", "None", 'undefined"', '"null', "k-bare", '"k-quoted"',
+      "",
+    ];
+    for (const [i, key] of keys.entries()) {
+      const order = await fetch(`${server.base}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+        body: JSON.stringify({ userId: `pattern-${i}`, items: [{ sku: "A-1", qty: 1 }] }),
+      });
+      const shown = JSON.stringify(key);
+      assert.equal(inHeader.test(key), order.status === 201, `header ${shown}: ${order.status}`);
+      const expire = await fetch(`${server.base}/lab/expire-key`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ userId: "nobody", idempotencyKey: key }),
+      });
+      // A key the server takes names no record of `nobody`'s: 404; one it refuses: 400.
+      assert.equal(inBody.test(key), expire.status === 404, `body ${shown}: ${expire.status}`);
+    }
+  } finally {
+    await server.stop();
+  }
+});

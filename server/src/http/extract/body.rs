@@ -1,9 +1,7 @@
 //! Request bodies: JSON only, read whole (up to the limit), then parsed and checked, the
 //! error naming the field at fault.
 
-use app::api::{
-    CreateOrderRequest, ExpireKeyRequest, FieldError, FieldRule, ResetRequest, MAX_BODY_BYTES,
-};
+use app::api::{CreateOrderRequest, ExpireKeyRequest, FieldError, ResetRequest, MAX_BODY_BYTES};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
@@ -79,9 +77,9 @@ pub fn expire_key_body(body: &[u8]) -> Result<(String, IdempotencyKey), ApiError
     const EXAMPLE: &str = r#"{"userId":"learner-3f2a","idempotencyKey":"3f2a-key"}"#;
     let request: ExpireKeyRequest = json_object(body, EXAMPLE)?;
     request.validate()?;
-    let key = IdempotencyKey::parse(&request.idempotency_key).map_err(|_| FieldError {
+    let key = IdempotencyKey::parse(&request.idempotency_key).map_err(|error| FieldError {
         field: "idempotencyKey".into(),
-        rule: FieldRule::IdempotencyKey,
+        rule: error.into(),
     })?;
     Ok((request.user_id, key))
 }

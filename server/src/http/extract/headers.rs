@@ -10,7 +10,7 @@ use crate::http::error::ApiError;
 use crate::idempotency::record::IdempotencyKey;
 
 /// The one `Idempotency-Key` of a request, quoted (IETF) or bare; refused when missing,
-/// repeated or malformed.
+/// repeated, malformed or a placeholder (`undefined`, `null`).
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
@@ -24,7 +24,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let text = value.to_str().map_err(|_| {
             ApiError::MalformedKey("the key may hold only visible ASCII characters")
         })?;
-        IdempotencyKey::parse(text).map_err(ApiError::MalformedKey)
+        IdempotencyKey::parse(text).map_err(ApiError::from)
     }
 }
 
